@@ -1,1 +1,1 @@
-"""pybuildkit.model"""
+"""Typed, frozen Dockerfile instructions and stages (no I/O)."""
