@@ -8,6 +8,8 @@ span of its source so later errors can point at the line.
 
 from __future__ import annotations
 
+import posixpath
+
 import attrs
 
 from pybuildkit.errors import Span
@@ -49,6 +51,7 @@ class KeyValue:
 
     key: str
     value: str
+    legacy_form: bool = False  # written `ENV key value` (no `=`): BuildKit's LegacyKeyValueFormat lint
 
 
 @attrs.frozen
@@ -62,12 +65,18 @@ class ArgDef:
 
 @attrs.frozen
 class InlineFile:
-    """A heredoc used as a file: a COPY/ADD source or a RUN script."""
+    """A heredoc used as a file: a COPY/ADD source or a RUN script.
+
+    For COPY/ADD `data` is already tab-stripped when the marker was `<<-`; for RUN it is the raw
+    body and `chomp` tells the planner to strip it (BuildKit does the same split).
+    `file_descriptor` is the `3` of `3<<EOF` (0 when absent).
+    """
 
     name: str
     data: str
     expand: bool = True
     chomp: bool = False
+    file_descriptor: int = 0
 
 
 @attrs.frozen
@@ -91,6 +100,46 @@ class Mount:
     size: int | None = None
     required: bool = False
     env: str | None = None
+    spec: str = ""  # the raw `--mount` value, for re-parsing once variables are expanded
+
+    @property
+    def needs_expansion(self) -> bool:
+        """True when some value holds a variable: re-parse `spec` with an expander before use."""
+        return "$" in self.spec
+
+    @property
+    def effective_id(self) -> str | None:
+        """The id BuildKit uses when none is given: cache -> target, secret -> source or basename of
+        target, ssh -> "default"."""
+        if self.type == "cache":
+            return self.id or (posixpath.normpath(self.target) if self.target else None)
+        if self.type == "secret":
+            return self.source or self.id or (_go_base(self.target) if self.target else None)
+        if self.type == "ssh":
+            return self.id or "default"
+        return self.id
+
+    @property
+    def effective_target(self) -> str | None:
+        """Where the mount appears; a secret not exposed as env defaults to /run/secrets/<id>.
+
+        An ssh socket without a target gets `/run/buildkit/ssh_agent.<n>` from the planner, which
+        knows `n`; None is returned for it here.
+        """
+        if self.type == "secret" and not self.target and self.env is None:
+            secret_id = self.effective_id
+            return "/run/secrets/" + _go_base(secret_id) if secret_id else None
+        return self.target
+
+
+def _go_base(path: str) -> str:
+    """Go's path.Base: last element, trailing slashes ignored; "/" for all slashes, "." for ""."""
+    if not path:
+        return "."
+    stripped = path.rstrip("/")
+    if not stripped:
+        return "/"
+    return stripped.rsplit("/", 1)[-1]
 
 
 @attrs.frozen
@@ -235,9 +284,13 @@ class Arg(Instruction):
 
 @attrs.frozen(kw_only=True)
 class Onbuild(Instruction):
-    """ONBUILD keeps its trigger as text: it runs only when a later build uses this image as base."""
+    """ONBUILD keeps its trigger as text: it runs only when a later build uses this image as base.
+
+    `trigger` is the trigger's keyword, upper-cased (`RUN`), for display and lint rules.
+    """
 
     expression: str
+    trigger: str = ""
 
 
 @attrs.frozen(kw_only=True)
