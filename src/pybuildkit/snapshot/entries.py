@@ -29,6 +29,7 @@ __all__ = [
     "opaque_entry",
     "walk_tree",
     "walk_overlay_upper",
+    "walk_subtree",
     "is_overlay_whiteout",
     "is_overlay_opaque",
     "sorted_children",
@@ -168,6 +169,12 @@ def walk_tree(root: Path | str) -> Iterator[Entry]:
 def walk_overlay_upper(upper: Path | str) -> Iterator[Entry]:
     """The changes an overlayfs upper dir records, with whiteouts converted to OCI's spelling."""
     yield from _walk(os.fspath(upper), "", overlay=True, hardlinks={})
+
+
+def walk_subtree(abspath: str, relpath: str, hardlinks: dict[tuple[int, int], str]) -> Iterator[Entry]:
+    """Everything below `abspath` as a full tree, named under `relpath`, sharing `hardlinks`
+    with the caller (for diff walks that switch to a whole new subtree)."""
+    yield from _walk(abspath, relpath, overlay=False, hardlinks=hardlinks)
 
 
 def _walk(
