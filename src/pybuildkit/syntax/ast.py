@@ -63,6 +63,7 @@ class Directives:
     check: str | None = None
     escape_span: Span | None = None
     check_span: Span | None = None
+    syntax_span: Span | None = None
 
 
 @attrs.frozen
@@ -72,6 +73,8 @@ class Warning_:
     message: str
     span: Span
     rule: str = ""
+    detail: str = ""
+    url: str = ""
 
 
 @attrs.frozen

@@ -1,0 +1,73 @@
+"""Where the Lark grammar lives and how it is loaded: once, lazily, from the package or the repo.
+
+`import pybuildkit.syntax` must stay cheap (the CLI starts fast), so Lark is imported and the
+grammar compiled only on the first parse. Lark's grammar cache (a pickle in the temp directory,
+keyed by the grammar text and options) makes that compile a load after the first run.
+
+The grammar ships in the wheel as `pybuildkit/grammar/dockerfile.lark`; in an editable checkout
+it is the repository's top-level `grammar/dockerfile.lark`. Reading it is this package's only
+contact with the filesystem, and it goes through `importlib.resources`.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pybuildkit.errors import ParseError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Lark
+
+__all__ = ["START_RULES", "grammar_text", "grammar_origin", "parser"]
+
+#: The grammar's entry points (see the comments in the grammar file).
+START_RULES = ("line", "json_form", "words", "fields")
+
+_GRAMMAR_NAME = "dockerfile.lark"
+
+
+@functools.cache
+def _locate() -> tuple[str, str]:
+    try:
+        packaged = resources.files("pybuildkit").joinpath("grammar", _GRAMMAR_NAME)
+        if packaged.is_file():
+            return packaged.read_text(encoding="utf-8"), f"pybuildkit/grammar/{_GRAMMAR_NAME}"
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - namespace oddities
+        pass
+    checkout = Path(__file__).resolve().parents[3] / "grammar" / _GRAMMAR_NAME
+    try:
+        return checkout.read_text(encoding="utf-8"), str(checkout)
+    except OSError as exc:
+        raise ParseError(
+            f"the Dockerfile grammar is missing: neither pybuildkit/grammar/{_GRAMMAR_NAME} "
+            f"nor {checkout} could be read ({exc.strerror})"
+        ) from None
+
+
+def grammar_text() -> str:
+    """The grammar's source text."""
+    return _locate()[0]
+
+
+def grammar_origin() -> str:
+    """Where the grammar was read from (the package resource, or the checkout's file)."""
+    return _locate()[1]
+
+
+@functools.cache
+def parser() -> Lark:
+    """The compiled LALR parser for every entry point; built once per process."""
+    from lark import Lark
+
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        start=list(START_RULES),
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=True,
+    )
