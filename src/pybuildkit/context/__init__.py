@@ -1,1 +1,34 @@
-"""pybuildkit.context"""
+"""The build context: `.dockerignore` matching, walking what COPY can see, and content digests.
+
+Layering: `dockerignore` is pure (strings in, verdicts out); `walk`, `ignorefile`, `memo` and
+`checksum` touch the filesystem.
+"""
+
+from pybuildkit.context.checksum import CHECKSUM_VERSION, Checksummer, ChecksumMode, file_digest
+from pybuildkit.context.dockerignore import MatchInfo, Pattern, PatternMatcher, parse_ignore_text
+from pybuildkit.context.ignorefile import find_ignore_file, load_ignore, read_ignore_patterns
+from pybuildkit.context.memo import DigestMemo, MemoRecord
+from pybuildkit.context.walk import Entry, Selected, context_path, resolve_in_root, resolve_sources, select, walk
+
+__all__ = [
+    "CHECKSUM_VERSION",
+    "Checksummer",
+    "ChecksumMode",
+    "DigestMemo",
+    "Entry",
+    "MatchInfo",
+    "MemoRecord",
+    "Pattern",
+    "PatternMatcher",
+    "Selected",
+    "context_path",
+    "file_digest",
+    "find_ignore_file",
+    "load_ignore",
+    "parse_ignore_text",
+    "read_ignore_patterns",
+    "resolve_in_root",
+    "resolve_sources",
+    "select",
+    "walk",
+]

@@ -33,6 +33,7 @@ from pybuildkit.errors import ContextError
 __all__ = [
     "Entry",
     "Selected",
+    "entry_for",
     "walk",
     "resolve_in_root",
     "context_path",
@@ -71,7 +72,8 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-def _make_entry(path: str, fspath: str, st: os.stat_result) -> Entry:
+def entry_for(path: str, fspath: str, st: os.stat_result) -> Entry:
+    """An Entry from a stat already taken (reads the link target of a symlink, nothing else)."""
     kind = _kind(st.st_mode)
     target = os.readlink(fspath) if kind == "symlink" else None
     return Entry(path, kind, fspath, st, target)
@@ -265,13 +267,13 @@ def walk(
             pending = [f for f in stack if not f.emitted]
             for parent in pending:
                 assert parent.dirent is not None
-                yield _make_entry(parent.rel[:-1], parent.fspath, parent.dirent.stat(follow_symlinks=False))
+                yield entry_for(parent.rel[:-1], parent.fspath, parent.dirent.stat(follow_symlinks=False))
                 parent.emitted = True
             try:
                 st = dirent.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            yield _make_entry(rel, dirent.path, st)
+            yield entry_for(rel, dirent.path, st)
         if is_dir:
             entries = _list_dir(dirent.path, rel, quiet=skip)
             if entries:
@@ -404,7 +406,7 @@ def select(
                 st = os.stat(fspath, follow_symlinks=False)
             except FileNotFoundError:
                 raise ContextError(f'"/{rel}": not found') from None
-            top = _make_entry("", fspath, st)
+            top = entry_for("", fspath, st)
             entries = [top]
             if top.kind == "dir":
                 real = os.path.relpath(fspath, root_fs)
