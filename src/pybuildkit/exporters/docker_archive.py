@@ -67,7 +67,12 @@ def export_docker_archive(store: Store, refs: Sequence[str] | str, dest: Path) -
                 entries.append(_layer_entry(store, layer.digest, diff_id, name, Path(spool_dir)))
                 layer_files.add(hex_id)
             repo_tags = _repo_tags(ref, image)
-            manifest_json.append({"Config": config_name, "RepoTags": repo_tags, "Layers": layer_names})
+            same = next((m for m in manifest_json if m["Config"] == config_name and m["Layers"] == layer_names), None)
+            if same is not None:
+                # One entry per image, as `docker save a b` writes it when both name one image.
+                same["RepoTags"] = sorted({*same["RepoTags"], *repo_tags})  # type: ignore[misc]
+            else:
+                manifest_json.append({"Config": config_name, "RepoTags": repo_tags, "Layers": layer_names})
             if layer_names:
                 for repo_tag in repo_tags:
                     parsed = parse_reference(repo_tag)

@@ -44,7 +44,8 @@ class TarSource:
             self._tar = tarfile.open(path, mode="r:*")
             self._members = {_clean(m.name): m for m in self._tar.getmembers()}
         except (OSError, tarfile.TarError, EOFError) as exc:
-            raise ImageError(f"{path} is not a readable tar archive: {exc}") from None
+            reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+            raise ImageError(f"{path} is not a readable tar archive ({reason})") from None
 
     def close(self) -> None:
         self._tar.close()
