@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from pybuildkit.context.dockerignore import PatternMatcher
-from pybuildkit.context.walk import walk
+from pybuildkit.context.walker import walk
 from pybuildkit.errors import ContextError
 
 _FILE = Path("dockerignore") / "walk_cases.json"

@@ -1,6 +1,6 @@
 """The build context: `.dockerignore` matching, walking what COPY can see, and content digests.
 
-Layering: `dockerignore` is pure (strings in, verdicts out); `walk`, `ignorefile`, `memo` and
+Layering: `dockerignore` is pure (strings in, verdicts out); `walker`, `ignorefile`, `memo` and
 `checksum` touch the filesystem.
 """
 
@@ -8,7 +8,7 @@ from pybuildkit.context.checksum import CHECKSUM_VERSION, Checksummer, ChecksumM
 from pybuildkit.context.dockerignore import MatchInfo, Pattern, PatternMatcher, parse_ignore_text
 from pybuildkit.context.ignorefile import find_ignore_file, load_ignore, read_ignore_patterns
 from pybuildkit.context.memo import DigestMemo, MemoRecord
-from pybuildkit.context.walk import Entry, Selected, context_path, resolve_in_root, resolve_sources, select, walk
+from pybuildkit.context.walker import Entry, Selected, context_path, resolve_in_root, resolve_sources, select, walk
 
 __all__ = [
     "CHECKSUM_VERSION",

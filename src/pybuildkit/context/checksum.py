@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from pybuildkit.context.memo import DigestMemo, MemoRecord
-from pybuildkit.context.walk import Entry, Selected, entry_for
+from pybuildkit.context.walker import Entry, Selected, entry_for
 from pybuildkit.errors import ContextError
 
 __all__ = ["ChecksumMode", "Checksummer", "file_digest", "CHECKSUM_VERSION"]

@@ -6,7 +6,7 @@ directory it matches, and the last matching line wins (`!` lines are exceptions)
 gitignore mode differs on anchoring and on `**`, so patterns are translated to regular expressions
 here, following the reference implementation token by token, including its three fast paths
 (exact, prefix, suffix) whose semantics are subtly different from the regexp path (`**file`
-matches `myfile`). This module does no I/O: the walker (`walk.py`) and the ignore-file loader
+matches `myfile`). This module does no I/O: the walker (`walker.py`) and the ignore-file loader
 (`ignorefile.py`) feed it strings.
 
 Deliberate deviations from upstream, all in inputs nobody writes on purpose: a `\\x` escape is
