@@ -473,7 +473,10 @@ class _Applier:
 
     def finish(self) -> None:
         for parts, mode, mtime in reversed(self.dirs):
-            fd = self.t.open_dir(parts, create=False)
+            try:
+                fd = self.t.open_dir(parts, create=False)
+            except ImageError:
+                continue  # replaced by a non-directory later in the layer
             if fd is None:
                 continue
             try:
