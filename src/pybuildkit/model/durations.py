@@ -23,11 +23,15 @@ _UNITS = {
     "m": 60_000_000_000,
     "h": 3_600_000_000_000,
 }
-_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]+)")
+_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)([^0-9.]*)")
 _INT64_MAX = (1 << 63) - 1
 
 #: BuildKit refuses health-check durations below one millisecond (other than 0).
 MINIMUM_HEALTHCHECK_DURATION = 1_000_000
+
+
+def _q(text: str) -> str:
+    return '"' + text + '"'
 
 
 class DurationError(ValueError):
@@ -44,26 +48,25 @@ def parse_go_duration(text: str) -> int:
     if text == "0":
         return 0
     if not text:
-        raise DurationError(f"invalid duration {original!r}")
+        raise DurationError(f"invalid duration {_q(original)}")
     total = Fraction(0)
     pos = 0
     while pos < len(text):
         match = _PART.match(text, pos)
-        if match is None:
-            raise DurationError(f"invalid duration {original!r}")
+        assert match is not None  # both groups may be empty, so the pattern always matches
         number, unit = match.groups()
         if number in ("", "."):
-            raise DurationError(f"invalid duration {original!r}")
+            raise DurationError(f"invalid duration {_q(original)}")
         scale = _UNITS.get(unit)
         if scale is None:
             if not unit:
-                raise DurationError(f"missing unit in duration {original!r}")
-            raise DurationError(f"unknown unit {unit!r} in duration {original!r}")
+                raise DurationError(f"missing unit in duration {_q(original)}")
+            raise DurationError(f"unknown unit {_q(unit)} in duration {_q(original)}")
         total += Fraction(number) * scale
         if total > _INT64_MAX + 1:
-            raise DurationError(f"invalid duration {original!r}")
+            raise DurationError(f"invalid duration {_q(original)}")
         pos = match.end()
     nanos = int(total)  # Go truncates sub-nanosecond fractions
     if nanos > _INT64_MAX + (1 if sign < 0 else 0):
-        raise DurationError(f"invalid duration {original!r}")
+        raise DurationError(f"invalid duration {_q(original)}")
     return sign * nanos
