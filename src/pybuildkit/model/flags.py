@@ -118,7 +118,7 @@ def flags_for(keyword: str) -> tuple[FlagSpec, ...]:
     return FLAG_TABLE.get(keyword.lower(), ())
 
 
-def _unknown(word: str, name: str, specs: Sequence[FlagSpec], instruction: str) -> ParseError:
+def _unknown(name: str, specs: Sequence[FlagSpec], instruction: str) -> ParseError:
     names = [spec.name for spec in specs]
     if names:
         accepted = ", ".join(f"--{n}" for n in names)
@@ -143,7 +143,7 @@ def parse_flags(words: Iterable[str], specs: Sequence[FlagSpec], instruction: st
         name, eq, value = word[2:].partition("=")
         spec = by_name.get(name)
         if spec is None:
-            raise _unknown(word, name, specs, instruction)
+            raise _unknown(name, specs, instruction)
         if name in used and spec.kind is not FlagKind.STRINGS:
             raise ParseError(f"duplicate flag specified: --{name} ({instruction})")
         used.add(name)
