@@ -155,6 +155,9 @@ def parse_mount(spec: str, expand: Callable[[str], str] | None = None) -> Mount:
             raise fail("ssh does not support source")
         if env is not None and mount_type != "secret":
             raise fail(f"unexpected key 'env' for mount type '{mount_type}'")
+        target = strings.get("target", "")
+        if mount_type in ("bind", "cache", "tmpfs") and target.startswith("/") and not target.strip("/"):
+            raise fail(f"invalid mount target {go_quote(target)}", "a mount cannot replace the root filesystem")
         if ro_auto:
             readonly = mount_type not in ("cache", "tmpfs")
 

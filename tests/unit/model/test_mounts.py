@@ -72,6 +72,8 @@ REJECTED = [
     ("type=bind,target=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'"),
     ("type=bind,nokey", "invalid field 'nokey' must be a key=value pair"),
     ('type=bind,"target=/x', "failed to parse csv mounts"),
+    ("type=cache,target=/", 'invalid mount target "/"'),
+    ("type=bind,target=//", 'invalid mount target "//"'),
 ]
 
 
