@@ -205,7 +205,7 @@ class Store:
             raise StoreError("empty image reference")
         try:
             conn = self._db.read()
-            if is_digest(ref):
+            if ref.startswith("sha256:") and is_digest(ref):
                 if conn.execute("SELECT 1 FROM images WHERE digest = ?", (ref,)).fetchone():
                     return ref
                 return self._unique(conn, "SELECT digest FROM images WHERE config_digest = ?", (ref,), ref)
