@@ -42,6 +42,7 @@ __all__ = [
 NOT_STRING_ARRAY = "when using JSON array syntax, arrays must be comprised of strings only"
 
 _OLD_FORM_SPLIT = re.compile(r"[\t\v\f\r ]+")
+_MAYBE_HUGE_NUMBER = re.compile(r"[0-9][eE]|[0-9]{300}")
 _SWAP_ESCAPES = str.maketrans({"\\": "`", "`": "\\"})
 
 
@@ -126,6 +127,16 @@ def _json_string(token: str) -> str:
     return value
 
 
+def _tokens(tree, kind: str) -> list[str]:  # tree: lark.Tree
+    """Tokens of one type anywhere in a tree, without recursion (arrays may nest deeply)."""
+    return [
+        child
+        for subtree in tree.iter_subtrees()
+        for child in subtree.children
+        if getattr(child, "type", None) == kind
+    ]
+
+
 def _json_array(text: str) -> tuple[str, ...]:
     text = go_trim_left_space(text)
     if not text.startswith("["):
@@ -134,8 +145,9 @@ def _json_array(text: str) -> tuple[str, ...]:
         tree = parser().parse(text, start="json_form")
     except _lark_errors():
         raise _NotJSON from None
-    numbers = [t for t in tree.scan_values(lambda v: getattr(v, "type", "") == "JSON_NUMBER")]
-    if any(math.isinf(float(n)) for n in numbers):
+    if _MAYBE_HUGE_NUMBER.search(text) and any(
+        math.isinf(float(token)) for token in _tokens(tree, "JSON_NUMBER")
+    ):
         raise _NotJSON  # Go fails to decode an out-of-range number: then it is shell form
     values = []
     for item in tree.children:
