@@ -200,6 +200,9 @@ class _CommandLine(Instruction):
 
 @attrs.frozen(kw_only=True)
 class Run(_CommandLine):
+    """RUN. `network`/`security` are None when the flag was not given (BuildKit's defaults then
+    apply: "default" and "sandbox"); `mounts` are validated, see :func:`pybuildkit.model.parse_mount`."""
+
     mounts: tuple[Mount, ...] = ()
     network: str | None = None
     security: str | None = None
@@ -251,6 +254,8 @@ class _SourcesAndDest(Instruction):
 
 @attrs.frozen(kw_only=True)
 class Add(_SourcesAndDest):
+    """ADD. `unpack` is None unless `--unpack` was given (archives from the context unpack by default)."""
+
     keep_git_dir: bool = False
     checksum: str | None = None
     unpack: bool | None = None
