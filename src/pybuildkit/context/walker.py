@@ -214,6 +214,8 @@ def walk(
     top = resolve_in_root(root_fs, start_rel)
     if not os.path.isdir(top):
         raise ContextError(f"{('/' + start_rel)!r} is not a directory in the build context")
+    real_rel = os.path.relpath(top, root_fs)
+    start_rel = "" if real_rel == "." else real_rel  # the .dockerignore judges where files really are
 
     layers: list[_Layer] = []
     if ignore:
@@ -409,7 +411,6 @@ def select(
             top = entry_for("", fspath, st)
             entries = [top]
             if top.kind == "dir":
-                real = os.path.relpath(fspath, root_fs)
-                entries.extend(walk(root_fs, "" if real == "." else real, exclude=excluder, ignore=ignore))
+                entries.extend(walk(root_fs, rel, exclude=excluder, ignore=ignore))
             out.append(Selected(rel, tuple(entries)))
     return tuple(out)

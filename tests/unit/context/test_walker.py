@@ -170,3 +170,8 @@ def test_select_follows_source_link_inside_root_and_applies_exclude(tmp_path: Pa
 def test_select_rejects_bad_exclude(tmp_path: Path) -> None:
     with pytest.raises(ContextError, match="illegal exclusion"):
         select(tmp_path, ["."], exclude=["!"])
+
+
+def test_ignore_judges_the_real_location_of_a_linked_start(tmp_path: Path) -> None:
+    _tree(tmp_path, {"real/a.log": "", "real/b.txt": "", "alias": "->real"})
+    assert _paths(tmp_path, start="alias", ignore=_m("real/*.log")) == ["file b.txt"]
