@@ -197,7 +197,8 @@ def _diff_dir(
                 continue
             out.append(entry)
             if entry.kind == "dir":
-                if old is not None and old[1] == stat.S_IFDIR:
+                if old is not None:
+                    # Overlayfs marks any dir made where a lower entry was deleted as opaque.
                     out.append(opaque_entry(crel))
                 out.extend(walk_subtree(child.path, crel, hardlinks))
             continue
