@@ -330,7 +330,7 @@ def _expand(root: str, base: str, parts: list[str], ignore: PatternMatcher | Non
             yield from _expand(root, rel, rest, ignore)
     else:
         rel = f"{base}/{head}" if base else head
-        if os.path.lexists(os.path.join(directory, head)):
+        if os.path.lexists(os.path.join(directory, head)) and _visible(root, rel, ignore):
             yield from _expand(root, rel, rest, ignore)
 
 

@@ -131,6 +131,7 @@ def test_resolve_sources(tmp_path: Path) -> None:
     assert resolve_sources(tmp_path, "/d/../c.md") == ["c.md"]
     assert resolve_sources(tmp_path, "*.none") == []
     assert resolve_sources(tmp_path, "*.txt", ignore=_m("a.txt")) == ["b.txt"]
+    assert resolve_sources(tmp_path, "*/x.txt", ignore=_m("d/x.txt")) == ["e/x.txt"]
     with pytest.raises(ContextError, match="matches nothing"):
         resolve_sources(tmp_path, "*.none", allow_empty_wildcard=False)
 
