@@ -82,5 +82,10 @@ def run(args: argparse.Namespace) -> int:
     document = parse(data, path=label)
     for warning in document.warnings:
         print(f"{label}:{warning.span.line}: warning: {_printable(warning.message)}", file=sys.stderr)
-    sys.stdout.write(dump(document) if args.dump else render_document(document))
+    if args.dump:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(dump(document).encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(render_document(document))
     return 0

@@ -24,5 +24,9 @@ def dump_node(node: Node) -> str:
 
 
 def dump(document: Document) -> str:
-    """The whole document, each instruction on its own line, ending with one newline."""
+    """The whole document, each instruction on its own line, ending with one newline.
+
+    Keywords are printed as written (lower-cased), so bytes of the input that were not UTF-8 stay
+    surrogate escapes: encode with ``surrogateescape`` to get BuildKit's exact bytes.
+    """
     return "".join(f"({dump_node(node)})\n" for node in document.nodes)

@@ -61,8 +61,19 @@ def can_contain_heredoc(node: Node) -> bool:
 
 
 def _decode(data: str | bytes) -> str:
+    """Text with every undecodable byte as a surrogate escape (so it round-trips to bytes)."""
     if isinstance(data, bytes):
         return data.decode("utf-8", "surrogateescape")
+    if data.isascii():
+        return data
+    try:
+        data.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # Surrogates that stand for no byte (only a Python caller can pass them): U+FFFD.
+        data = "".join(
+            "\ufffd" if "\ud800" <= ch <= "\udfff" and not "\udc80" <= ch <= "\udcff" else ch
+            for ch in data
+        )
     return data
 
 
