@@ -491,9 +491,9 @@ class StageBuilder:
                 target = f"/run/buildkit/ssh_agent.{self._ssh_count}"
             self._ssh_count += 1
             mode = 0o600 if mode is None else mode
-        if m.type in ("bind", "cache", "tmpfs") and not target:
-            raise PlanError(f"{m.type} mount requires a target")
-        resolved = resolve_target(self.config.working_dir, target) if target else ""
+        # No target on a bind/cache/tmpfs mount means the working directory, as in BuildKit.
+        needs_target = m.type in ("bind", "cache", "tmpfs")
+        resolved = resolve_target(self.config.working_dir, target or "") if (target or needs_target) else ""
         source = posixpath.normpath(posixpath.join("/", m.source)) if m.source and m.type in ("bind", "cache") else "/"
         return ExecMount(
             type=m.type,
