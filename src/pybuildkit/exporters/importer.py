@@ -71,14 +71,18 @@ def import_oci_layout(
     *,
     digest: str | None = None,
     platform: Platform | None = None,
+    keep_tags: bool = False,
     name: str | None = None,
 ) -> StoredImage:
     """Import one image from an OCI layout directory: the entry whose ref.name is `ref_name`, or
     whose digest is `digest`, or the only entry. From an index, the `platform` (default: this
-    host's) manifest is taken."""
+    host's) manifest is taken. The image is left untagged unless `keep_tags` (a build's base image
+    must not overwrite the user's tags behind their back)."""
     source = DirSource(Path(directory))
     with store.lease():
-        images = _load_oci(store, source, ref_name=ref_name, name=name, platform=platform, digest=digest, single=True)
+        images = _load_oci(
+            store, source, ref_name=ref_name, name=name, platform=platform, digest=digest, single=True, keep_tags=keep_tags
+        )
     return images[0]
 
 
@@ -194,6 +198,7 @@ def _load_oci(
     platform: Platform | None,
     digest: str | None = None,
     single: bool = False,
+    keep_tags: bool = True,
 ) -> list[StoredImage]:
     layout = loads_json_object(source.read_small("oci-layout"), what="oci-layout")
     if layout.get("imageLayoutVersion") != mt.OCI_LAYOUT_VERSION:
@@ -214,7 +219,7 @@ def _load_oci(
     if single and len(entries) > 1:
         raise ImageError(f"the OCI layout holds {len(entries)} images", hint="name one: oci-layout://DIR:TAG")
     wanted = platform or host_platform()
-    return [_import_manifest(store, source, entry, wanted, _entry_tags(entry, name)) for entry in entries]
+    return [_import_manifest(store, source, entry, wanted, _entry_tags(entry, name) if keep_tags else []) for entry in entries]
 
 
 # -- docker-archive ----------------------------------------------------------------------------
