@@ -398,6 +398,20 @@ class PatternMatcher:
                 matched = not pattern.exclusion
         return matched, tuple(info)
 
+    def matches_in_walk(self, path: str) -> bool:
+        """The verdict a walker reaches for `path`: `matches_with_parent` fed every ancestor first.
+
+        Upstream's two APIs disagree when exceptions interleave (`a/b/c`, `!**/b` on `a/b/c`:
+        the ancestor rule re-includes it, the walk does not), and BuildKit's context transfer
+        walks, so anything that must agree with `walk()` asks this.
+        """
+        info: MatchInfo = ()
+        up = parent_dir(path)
+        if up != ".":
+            for ancestor in _ancestors(up):
+                _, info = self.matches_with_parent(ancestor, info)
+        return self.matches_with_parent(path, info)[0]
+
     def matches_with_parent_flag(self, path: str, parent_matched: bool) -> bool:
         """Upstream's older `MatchesUsingParentResult`: only the parent's final verdict is known."""
         matched = parent_matched

@@ -294,7 +294,7 @@ class Selected:
 def _visible(root: str, rel: str, ignore: PatternMatcher | None) -> bool:
     """Is context-relative `rel` part of the context once the .dockerignore has been applied?
     An ignored directory still is when an exception keeps something inside it."""
-    if not ignore or not rel or not ignore.matches_or_parent(rel):
+    if not ignore or not rel or not ignore.matches_in_walk(rel):
         return True
     fspath = os.path.join(root, rel)
     if not os.path.isdir(fspath) or os.path.islink(fspath):
@@ -362,7 +362,7 @@ def resolve_sources(
 
 
 def _not_found_hint(rel: str, ignore: PatternMatcher | None) -> str | None:
-    if ignore and ignore.matches_or_parent(rel):
+    if ignore and ignore.matches_in_walk(rel):
         return "it is excluded by the .dockerignore file"
     return None
 
@@ -401,7 +401,7 @@ def select(
         for rel in resolve_sources(root_fs, source, ignore=ignore):
             if wildcard and excluder:
                 relative = rel[len(base) + 1 :] if base else rel
-                if excluder.matches_or_parent(relative):
+                if excluder.matches_in_walk(relative):
                     continue
             fspath = resolve_in_root(root_fs, rel)
             try:

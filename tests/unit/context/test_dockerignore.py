@@ -137,3 +137,18 @@ def test_matches_with_parent_rejects_foreign_info() -> None:
     matcher = PatternMatcher.from_patterns(["a", "b"])
     with pytest.raises(ValueError):
         matcher.matches_with_parent("x", (True,))
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "walked", "or_parent"),
+    [
+        (["a/b/c", "!**/b"], "a/b/c", True, False),
+        (["**", "!**/b", "a"], "a/b", False, True),
+        (["src", "!src/keep"], "src/keep/x", False, False),
+    ],
+)
+def test_walk_verdict_versus_ancestor_rule(patterns: list[str], path: str, walked: bool, or_parent: bool) -> None:
+    """Upstream's two APIs disagree when exceptions interleave; both are kept, the walk's is used."""
+    matcher = PatternMatcher.from_patterns(patterns)
+    assert matcher.matches_in_walk(path) is walked
+    assert matcher.matches_or_parent(path) is or_parent
