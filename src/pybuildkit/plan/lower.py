@@ -532,7 +532,7 @@ class StageBuilder:
                 files=files,
                 network=c.network or "default",
                 security=c.security or "sandbox",
-                devices=tuple(d.name for d in c.devices),
+                devices=tuple(c.devices),
                 config=self.image,
                 span=c.span,
                 created_by=run_text(argv, in_scope),

@@ -19,6 +19,7 @@ from typing import Any, Literal, Union
 import attrs
 
 from pybuildkit.errors import Span
+from pybuildkit.model.instructions import Device
 from pybuildkit.oci.config import History, Image
 from pybuildkit.oci.frozenmap import FrozenMap, freeze_map
 
@@ -129,6 +130,7 @@ class ExecOp(_OpBase):
     environment, so a changed ARG value changes the step). `proxy_env` holds proxy values given as
     --build-arg without an ARG declaration: they reach the process but, as in BuildKit, neither the
     history nor the cache key. `cwd` is absolute; `user` is as written (resolved by the executor).
+    `devices` are the `--device` requests (name and whether a missing device is an error).
     """
 
     parent: str
@@ -141,7 +143,7 @@ class ExecOp(_OpBase):
     files: tuple[ExecFile, ...] = ()
     network: str = "default"
     security: str = "sandbox"
-    devices: tuple[str, ...] = ()
+    devices: tuple[Device, ...] = ()
     empty_layer: bool = False
 
     @property
@@ -159,7 +161,7 @@ class ExecOp(_OpBase):
             "files": [attrs.asdict(f) for f in self.files],
             "network": self.network,
             "security": self.security,
-            "devices": list(self.devices),
+            "devices": [[d.name, d.required] for d in self.devices],
         }
 
 

@@ -7,6 +7,7 @@ whose inputs are done; `stages` gives the same ops grouped per stage for progres
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
@@ -83,6 +84,35 @@ class BuildPlan:
         if op_id == CONTEXT_ID:
             return self.context
         return self.ops[op_id]
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON view for `pybuild graph`/`explain` and debugging: stages, ops, inputs, meaning."""
+
+        def op_json(op: Op) -> dict[str, Any]:
+            out: dict[str, Any] = {"id": op.id, "inputs": list(op.inputs), **op.key_fields()}
+            if op.created_by:
+                out["created_by"] = op.created_by
+            if op.span is not None:
+                out["line"] = op.span.line
+            return out
+
+        return {
+            "target": self.target,
+            "result": self.result,
+            "stages": [
+                {
+                    "index": s.index,
+                    "name": s.name,
+                    "platform": s.platform,
+                    "depends_on": list(s.depends_on),
+                    "result": s.result,
+                    "ops": [op_json(op) for op in s.ops],
+                }
+                for s in self.stages
+            ],
+            "warnings": [w.message for w in self.warnings],
+            "build_args_used": sorted(self.build_args_used),
+        }
 
     def walk(self) -> Iterator[Op]:
         """Every op in an order where inputs come before the ops that read them."""

@@ -165,3 +165,14 @@ def test_resolver_errors_get_the_from_line() -> None:
         plan(parse_dockerfile(parse("FROM scratch\nRUN x\nFROM nothere\n")), None, Failing())
     assert info.value.span is not None and info.value.span.line == 3
     assert "nothere" in info.value.message
+
+
+def test_plan_json_view_is_serialisable() -> None:
+    import json
+
+    result = make_plan(MULTI)
+    data = json.loads(json.dumps(result.to_json()))
+    assert [s["name"] for s in data["stages"]] == ["base", "build", "final"]
+    assert data["result"] == result.result
+    assert data["stages"][0]["ops"][0]["op"] == "source"
+    assert [op.id for op in result.walk()][0] == CONTEXT_ID
