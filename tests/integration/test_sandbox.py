@@ -119,11 +119,21 @@ def test_exit_status_propagates(busybox_template: Path, script: str, init: bool,
     assert status == expected
 
 
-def test_missing_executable_is_127_with_a_message(busybox_template: Path) -> None:
+@pytest.mark.parametrize(
+    ("argv", "env", "status", "message"),
+    [
+        (["no-such-binary", "x"], {}, 127, b"exec no-such-binary: not found"),
+        (["/no/such/path"], {}, 127, b"exec /no/such/path: not found"),
+        (["group"], {"PATH": "/nonexistent::/etc"}, 126, b"exec group: Permission denied"),
+        (["busybox", "true"], {"PATH": "/nonexistent:/bin"}, 0, b""),
+    ],
+)
+def test_exec_failures_are_shell_like(
+    busybox_template: Path, argv: list[str], env: dict, status: int, message: bytes
+) -> None:
     chunks: list[bytes] = []
-    status = run(SandboxSpec(busybox_template, ["no-such-binary", "x"]), chunks.append)
-    assert status == 127
-    assert b"no-such-binary: not found" in b"".join(chunks)
+    assert run(SandboxSpec(busybox_template, argv, env=env), chunks.append) == status
+    assert message in b"".join(chunks)
 
 
 def test_env_cwd_and_user_apply(busybox_rootfs: Path) -> None:
@@ -299,6 +309,8 @@ def test_concurrent_runs_from_threads(busybox_template: Path) -> None:
     [
         ({"rootfs": "/nonexistent/rootfs"}, "does not exist"),
         ({"mounts": [Mount("bind", "/x", "/nonexistent/source")]}, "/nonexistent/source"),
+        ({"hostname": "h" * 100}, "sethostname: Invalid argument"),
+        ({"cwd": "/etc/passwd/sub"}, "workdir /etc/passwd/sub"),
     ],
 )
 def test_setup_errors_are_sandbox_errors(busybox_template: Path, kwargs: dict, message: str) -> None:

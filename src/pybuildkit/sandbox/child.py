@@ -76,7 +76,9 @@ class ChildConfig:
 
 def _report(stage: str, exc: BaseException) -> NoReturn:
     code = exc.errno if isinstance(exc, OSError) and exc.errno else 0
-    message = f"{code}\0{stage}: {exc}".encode(errors="replace")
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    text = reason if reason.startswith(stage) else f"{stage}: {reason}"
+    message = f"{code}\0{text}".encode(errors="replace")
     try:
         os.write(ERR_FD, message)
     finally:
@@ -173,7 +175,7 @@ def _container_main(cfg: ChildConfig) -> NoReturn:
             stage = "loopback"
             _loopback_up()
         for step in cfg.steps:
-            stage = type(step).__name__ + " " + getattr(step, "target", getattr(step, "path", ""))
+            stage = "preparing " + getattr(step, "target", getattr(step, "path", ""))
             step.apply()
         stage = "pivot_root"
         os.chdir(cfg.root)
@@ -202,6 +204,11 @@ def _container_main(cfg: ChildConfig) -> NoReturn:
         _report(stage, exc)
     if pid == 0:
         try:
+            if cfg.tty:
+                # The command, not init, is the terminal's foreground job (Ctrl-C goes to it once).
+                os.setpgid(0, 0)
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTTOU})
+                os.tcsetpgrp(0, os.getpgrp())
             _become_user(cfg)
         except BaseException as exc:  # noqa: BLE001
             _report("user", exc)
@@ -219,12 +226,29 @@ def _become_user(cfg: ChildConfig) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _execvpe(argv: tuple[str, ...], env: dict[str, str]) -> NoReturn:
+    """PATH search like execvpe(3), done here because os.execvpe imports and touches `warnings`."""
+    name = argv[0]
+    if "/" in name:
+        os.execve(name, list(argv), env)
+    denied: OSError | None = None
+    for directory in env.get("PATH", "").split(":"):
+        try:
+            os.execve(os.path.join(directory or ".", name), list(argv), env)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                denied = exc
+            elif exc.errno not in _NOT_FOUND:
+                raise
+    raise denied or FileNotFoundError(errno.ENOENT, "not found", name)
+
+
 def _exec(cfg: ChildConfig) -> NoReturn:
     try:
         libc.reset_signal(signal.SIGPIPE)
         libc.reset_signal(signal.SIGXFSZ)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())
-        os.execvpe(cfg.argv[0], list(cfg.argv), cfg.env)
+        _execvpe(cfg.argv, cfg.env)
     except OSError as exc:
         code = 127 if exc.errno in _NOT_FOUND else 126
         reason = "not found" if code == 127 else (exc.strerror or "cannot execute")

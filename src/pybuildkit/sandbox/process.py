@@ -222,13 +222,17 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
     for fd in fds:
         if fd not in (read_fd, err_r):
             os.close(fd)
+    process = SandboxProcess(pid, read_fd, points, etc_dir, tty=spec.tty)
     chunks = []
     try:
         while chunk := os.read(err_r, 4096):
             chunks.append(chunk)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
     finally:
         os.close(err_r)
-    process = SandboxProcess(pid, read_fd, points, etc_dir, tty=spec.tty)
     if chunks:
         process.wait()
         raise _setup_error(b"".join(chunks), spec)
