@@ -83,11 +83,14 @@ class Checksummer:
     def _hash_content(self, entry: Entry) -> tuple[str, bool]:
         """sha256 of a regular file, refusing to follow a link swapped in since the walk."""
         try:
-            fd = os.open(entry.fspath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            # O_NONBLOCK: a FIFO swapped in since the walk must not hang the build.
+            fd = os.open(entry.fspath, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as exc:
             raise ContextError(f"cannot read {entry.fspath!r} from the build context: {exc.strerror}") from None
         with os.fdopen(fd, "rb") as handle:
             before = os.fstat(fd)
+            if not stat_mod.S_ISREG(before.st_mode):
+                raise ContextError(f"{entry.fspath!r} changed while the build context was being read")
             try:
                 digest = hashlib.file_digest(handle, "sha256").hexdigest()
             except OSError as exc:

@@ -79,6 +79,11 @@ def entry_for(path: str, fspath: str, st: os.stat_result) -> Entry:
     return Entry(path, kind, fspath, st, target)
 
 
+def _require_root(root: str) -> None:
+    if not os.path.isdir(root):
+        raise ContextError(f"build context {root!r} does not exist or is not a directory")
+
+
 def context_path(path: str) -> str:
     """A COPY source or walk start as a clean context-relative path: `/a/../b/` -> `b`, `..` -> ``.
 
@@ -210,6 +215,7 @@ def walk(
     something inside them.
     """
     root_fs = os.fspath(root)
+    _require_root(root_fs)
     start_rel = context_path(start)
     top = resolve_in_root(root_fs, start_rel)
     if not os.path.isdir(top):
@@ -347,6 +353,7 @@ def resolve_sources(
     BuildKit says); a wildcard source may match nothing unless `allow_empty_wildcard` is false.
     """
     root_fs = os.fspath(root)
+    _require_root(root_fs)
     rel = context_path(source)
     if not has_wildcards(rel):
         if rel and not (os.path.lexists(resolve_in_root(root_fs, rel)) and _visible(root_fs, rel, ignore)):

@@ -12,6 +12,7 @@ from pybuildkit.context.checksum import Checksummer, file_digest
 from pybuildkit.context.dockerignore import PatternMatcher
 from pybuildkit.context.memo import DigestMemo
 from pybuildkit.context.walker import select, walk
+from pybuildkit.errors import ContextError
 
 
 def _tree_digest(root: Path, mode: str = "full") -> str:
@@ -186,3 +187,17 @@ def test_in_memory_memo_reuses_within_one_build(tmp_path: Path) -> None:
     second = Checksummer("full", memo)
     second.tree_digest(walk(tmp_path))
     assert (first.reads, second.reads) == (2, 0)
+
+
+def test_file_swapped_for_fifo_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    [entry] = walk(tmp_path)
+    os.unlink(tmp_path / "f")
+    os.mkfifo(tmp_path / "f")
+    with pytest.raises(ContextError, match="changed while"):
+        Checksummer().entry_digest(entry)
+
+
+def test_undecodable_names_have_digests(tmp_path: Path) -> None:
+    open(os.path.join(os.fsencode(tmp_path), b"caf\xe9"), "w").close()
+    assert Checksummer().tree_digest(walk(tmp_path)).startswith("sha256:")

@@ -176,3 +176,19 @@ def test_select_rejects_bad_exclude(tmp_path: Path) -> None:
 def test_ignore_judges_the_real_location_of_a_linked_start(tmp_path: Path) -> None:
     _tree(tmp_path, {"real/a.log": "", "real/b.txt": "", "alias": "->real"})
     assert _paths(tmp_path, start="alias", ignore=_m("real/*.log")) == ["file b.txt"]
+
+
+@pytest.mark.parametrize("call", [lambda r: list(walk(r)), lambda r: select(r, ["."]), lambda r: resolve_sources(r, "a")])
+def test_missing_context_is_a_clear_error(tmp_path: Path, call) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ContextError, match="build context .* does not exist"):
+        call(tmp_path / "nowhere")
+
+
+def test_undecodable_names_walk_and_match(tmp_path: Path) -> None:
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"caf\xe9"))
+    open(os.path.join(os.fsencode(tmp_path), b"caf\xe9", b"x.log"), "w").close()
+    (tmp_path / "ok.txt").write_text("")
+    name = os.fsdecode(b"caf\xe9")
+    assert _paths(tmp_path) == [f"dir {name}", f"file {name}/x.log", "file ok.txt"]
+    assert _paths(tmp_path, ignore=_m("caf?")) == ["file ok.txt"]
+    assert _paths(tmp_path, ignore=_m("**/*.log")) == [f"dir {name}", "file ok.txt"]
