@@ -69,3 +69,19 @@ def test_convert_case(case: dict[str, Any]) -> None:
 def test_convert_case_count(conformance: Path) -> None:
     data = json.loads((conformance / "instructions" / "cases.json").read_text(encoding="utf-8"))
     assert sum(1 for case in data["cases"] if case.get("level") == "convert") == 13
+
+
+def _all_cases() -> list[Any]:
+    if _ROOT is None:
+        return [pytest.param(None, id="no-corpus", marks=pytest.mark.skip(reason="conformance corpus not found"))]
+    data = json.loads((_ROOT / "instructions" / "cases.json").read_text(encoding="utf-8"))
+    return [pytest.param(case, id=case["id"]) for case in data["cases"]]
+
+
+@pytest.mark.parametrize("case", _all_cases())
+def test_every_instruction_case_plans_or_fails_cleanly(case: dict[str, Any]) -> None:
+    """Robustness: every corpus Dockerfile either plans or raises a project error, never a crash."""
+    try:
+        _plan(case)
+    except PybuildkitError:
+        pass
