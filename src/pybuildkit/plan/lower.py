@@ -202,10 +202,31 @@ class StageBuilder:
         handler = _HANDLERS.get(type(instruction))
         if handler is None:  # pragma: no cover - the model's set of classes is closed
             raise PlanError(f"unsupported instruction {instruction.keyword.upper()}", instruction.span)
+        display = self._display(instruction)
+        first_new = len(self.ops)
         try:
             handler(self, instruction)
         except DockerfileError as exc:
             raise exc.with_location(instruction.span, self.source or None) from None
+        for i in range(first_new, len(self.ops)):
+            if not self.ops[i].display:
+                self.ops[i] = attrs.evolve(self.ops[i], display=display)
+
+    def _display(self, instruction: ins.Instruction) -> str:
+        """BuildKit's progress name: original text, keyword upper-cased, set variables expanded."""
+        text = instruction.original.strip() or instruction.keyword.upper()
+        lex = ShellLex(escape=self.hooks.lex.escape, raw_quotes=True, raw_escapes=True, skip_unset_env=True)
+        try:
+            text = lex.process_word(text, self.env)
+        except DockerfileError:
+            pass
+        keyword, _, rest = text.partition(" ")
+        text = f"{keyword.upper()} {rest}".rstrip()
+        files = getattr(instruction, "files", ())
+        if isinstance(instruction, ins.Run) and files:
+            lines = files[0].data.strip().replace("\r\n", "\n").split("\n")
+            text += f" ({lines[0]}{'...' if len(lines) > 1 else ''})"
+        return text
 
     # -- config-only instructions --------------------------------------------------------------
 

@@ -48,7 +48,11 @@ SourceKind = Literal["scratch", "image", "context", "stage"]
 
 @attrs.frozen(kw_only=True)
 class _OpBase:
-    """Fields every op has. `config` is the image as it stands after this op."""
+    """Fields every op has. `config` is the image as it stands after this op.
+
+    `stage` is the stage's display name; `display` the step's progress name as BuildKit shows it
+    (the instruction text, keyword upper-cased, known variables expanded: `RUN make $TARGET`).
+    """
 
     id: str
     config: Image
@@ -57,6 +61,7 @@ class _OpBase:
     empty_layer: bool = True
     build_args: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=freeze_map)
     stage: str = ""
+    display: str = ""
 
     @property
     def has_history(self) -> bool:

@@ -170,6 +170,7 @@ class _Planner:
                 config=image,
                 span=info.span,
                 stage=info.name,
+                display=f"FROM {self.graph.stages[base.stage].name}",
             )
         else:
             if base.kind == "scratch":
@@ -187,6 +188,7 @@ class _Planner:
                 config=image,
                 span=info.span,
                 stage=info.name,
+                display=f"FROM {info.base_text}",
             )
         if "PATH" not in env_from_list(image.config.env) and image.os != "windows":
             image = attrs.evolve(image, config=attrs.evolve(image.config, env=with_env(image.config.env, "PATH", DEFAULT_PATH)))
@@ -259,6 +261,7 @@ class _Planner:
                 config=Image(),
                 span=span,
                 stage=info.name,
+                display=f"FROM {ref.ref}",
             )
             self.sources[key] = op.id
             return op.id, op

@@ -14,7 +14,7 @@ import attrs
 from pybuildkit.errors import Span
 from pybuildkit.oci.config import Image
 from pybuildkit.oci.frozenmap import FrozenMap, freeze_map
-from pybuildkit.plan.ops import CONTEXT_ID, Op, SourceOp
+from pybuildkit.plan.ops import CONTEXT_ID, ExecOp, FileOp, Op, SourceOp
 
 __all__ = ["PlanWarning", "StagePlan", "BuildPlan"]
 
@@ -49,6 +49,15 @@ class StagePlan:
     def image(self) -> Image:
         """The image config at the end of the stage."""
         return self.ops[-1].config
+
+    @property
+    def steps(self) -> tuple[Op, ...]:
+        """The ops progress output numbers (`[build 2/5]`): image pulls, RUN, COPY/ADD, WORKDIR mkdir."""
+        return tuple(
+            op
+            for op in self.ops
+            if isinstance(op, (ExecOp, FileOp)) or (isinstance(op, SourceOp) and op.kind == "image")
+        )
 
 
 @attrs.frozen

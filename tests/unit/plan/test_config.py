@@ -149,3 +149,14 @@ def test_run_history_lists_args_in_scope() -> None:
 def test_onbuild_writes_no_history() -> None:
     op = last(make_plan("FROM scratch\nONBUILD RUN x\n"))
     assert op.created_by == "" and not op.has_history
+
+
+def test_display_names_and_steps() -> None:
+    result = make_plan('FROM busybox AS a\nARG T=all\nRUN make $T $UNSET "q"\nRUN <<EOF\necho a\necho b\nEOF\nENV X=1\nWORKDIR /w\n')
+    stage = result.stages[0]
+    assert [op.display for op in stage.steps] == [
+        "FROM busybox",
+        'RUN make all $UNSET "q"',
+        "RUN <<EOF (echo a...)",
+        "WORKDIR /w",
+    ]
