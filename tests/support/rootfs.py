@@ -51,6 +51,12 @@ video:x:{TEST_GROUPS[1]}:nobody,{TEST_USER}
 """
 
 
+def _own(path: Path) -> None:
+    """Give the test user its home (only root can; others keep their own uid there)."""
+    if os.geteuid() == 0:
+        os.chown(path, TEST_UID, TEST_GID)
+
+
 def _applets() -> list[str]:
     out = subprocess.run([str(BUSYBOX), "--list-full"], check=True, capture_output=True, text=True).stdout
     return sorted({line.strip() for line in out.splitlines() if line.strip() and line.strip() != "bin/busybox"})
@@ -70,7 +76,7 @@ def make_busybox_rootfs(dest: Path) -> Path:
         path = dest / name
         path.mkdir()
         os.chmod(path, mode)
-    os.chown(dest / "home" / TEST_USER, TEST_UID, TEST_GID)
+    _own(dest / "home" / TEST_USER)
     shutil.copyfile(BUSYBOX, dest / "bin" / "busybox")
     os.chmod(dest / "bin" / "busybox", 0o755)
     for applet in _applets():
@@ -88,7 +94,7 @@ def make_busybox_rootfs(dest: Path) -> Path:
 def clone_rootfs(template: Path, dest: Path) -> Path:
     """A private copy of a rootfs (symlinks kept, metadata kept), for tests that write to it."""
     shutil.copytree(template, dest, symlinks=True)
-    os.chown(dest / "home" / TEST_USER, TEST_UID, TEST_GID)
+    _own(dest / "home" / TEST_USER)
     os.utime(dest, (EPOCH, EPOCH))
     return dest
 

@@ -10,16 +10,16 @@ PID 1 (or the child of a small init with `init=True`); when it exits, everything
 Without root a user namespace maps the caller to root inside. What works that way: every mount
 above, pivot_root, hostname, network "none", running as root inside, writing files (they are
 owned by the caller outside). What does not: USER other than root (only one id is mapped; no
-newuidmap helpers), chown to other ids, setgroups, mknod, and /sys where the kernel refuses a
-sysfs mount outside a fresh network namespace (then /sys stays empty). Files created in the rootfs
-as "root" belong to the calling user on disk.
+newuidmap helpers), chown to other ids, setgroups, mknod; /sys is then the host's, bound
+read-only, as the kernel refuses a fresh sysfs outside a new network namespace. Files created in
+the rootfs as "root" belong to the calling user on disk.
 
 Not done (yet): seccomp filters, cgroup limits, AppArmor/SELinux labels.
 """
 
 from pybuildkit.sandbox.process import SandboxProcess, run, start
 from pybuildkit.sandbox.spec import DEFAULT_CAPABILITIES, DEFAULT_PATH, Mount, SandboxSpec
-from pybuildkit.sandbox.users import ExecUser, resolve_user
+from pybuildkit.sandbox.users import ExecUser, lookup_user, resolve_user
 
 __all__ = [
     "DEFAULT_CAPABILITIES",
@@ -28,6 +28,7 @@ __all__ = [
     "Mount",
     "SandboxProcess",
     "SandboxSpec",
+    "lookup_user",
     "resolve_user",
     "run",
     "start",

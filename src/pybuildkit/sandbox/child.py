@@ -27,6 +27,7 @@ import errno
 import fcntl
 import gc
 import os
+import select
 import signal
 import socket
 import struct
@@ -128,12 +129,14 @@ def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int
             _write_file("/proc/self/uid_map", b"0 %d 1" % outer_uid)
             _write_file("/proc/self/gid_map", b"0 %d 1" % outer_gid)
         stage = "fork"
+        lifeline_r, lifeline_w = os.pipe()
         pid = os.fork()
     except BaseException as exc:  # noqa: BLE001 - must never unwind into the parent's code
         _report(stage, exc)
     if pid == 0:
-        _container_main(cfg)
+        _container_main(cfg, lifeline_r, lifeline_w)
     try:
+        os.close(lifeline_r)
         os.close(ERR_FD)
         for fd in (0, 1, 2):
             os.close(fd)
@@ -159,14 +162,16 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | _IFF_UP, b""))
 
 
-def _container_main(cfg: ChildConfig) -> NoReturn:
+def _container_main(cfg: ChildConfig, lifeline_r: int, lifeline_w: int) -> NoReturn:
     """Process B (PID 1 of the new namespace): build the filesystem, pivot, drop privileges."""
     stage = "setup"
     try:
-        keeper = os.getppid()
+        os.close(lifeline_w)
         libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != keeper:
+        # The keeper may have died before the line above: its end of the lifeline is then closed.
+        if select.select([lifeline_r], [], [], 0)[0]:
             os._exit(SETUP_FAILED)
+        os.close(lifeline_r)
         os.setsid()
         os.umask(0o022)
         stage = "sethostname"

@@ -48,12 +48,15 @@ class MountStep:
     flags: int = 0
     data: str | None = None
     optional: bool = False
+    fallback: MountStep | None = None
 
     def apply(self) -> None:
         try:
             libc.mount(self.source, self.target, self.fstype, self.flags, self.data)
         except OSError:
-            if not self.optional:
+            if self.fallback is not None:
+                self.fallback.apply()
+            elif not self.optional:
                 raise
 
 
@@ -150,7 +153,11 @@ def build_layout(
 
     sys_dir = os.fspath(points.ensure("/sys", is_dir=True))
     sys_flags = nosuid_nodev_noexec | (0 if spec.privileged else libc.MS_RDONLY)
-    steps.append(MountStep("sysfs", sys_dir, "sysfs", sys_flags, optional=True))
+    # A user namespace may not mount sysfs for the host's network namespace: bind the host's.
+    host_sys = MountStep("/sys", sys_dir, None, libc.MS_BIND | libc.MS_REC, optional=True)
+    steps.append(MountStep("sysfs", sys_dir, "sysfs", sys_flags, fallback=host_sys))
+    if not spec.privileged:
+        steps.append(RemountReadonly(sys_dir, optional=True))
 
     for name in ETC_FILES:
         target = os.fspath(points.ensure(f"/etc/{name}", is_dir=False))

@@ -25,6 +25,7 @@ __all__ = [
     "parse_group",
     "resolve_user_in",
     "resolve_user",
+    "lookup_user",
 ]
 
 _MAX_ID = 2**32 - 2
@@ -151,6 +152,11 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, tuple[int, ...]]:
 
     The files are read through `read_scoped`, so a hostile symlink cannot point at host files.
     """
+    return lookup_user(rootfs, user).as_tuple()
+
+
+def lookup_user(rootfs: Path, user: str) -> ExecUser:
+    """Like `resolve_user`, with the home directory too (for a default $HOME)."""
     rootfs = Path(rootfs)
     if not rootfs.is_dir():
         raise SandboxError(f"root filesystem {rootfs} does not exist")
@@ -158,4 +164,4 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, tuple[int, ...]]:
     group_raw = read_scoped(rootfs, "/etc/group") or b""
     passwd = parse_passwd(passwd_raw.decode("utf-8", "replace"))
     groups = parse_group(group_raw.decode("utf-8", "replace"))
-    return resolve_user_in(user, passwd, groups).as_tuple()
+    return resolve_user_in(user, passwd, groups)

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from pybuildkit.errors import SandboxError
-from pybuildkit.sandbox.users import ExecUser, parse_group, parse_passwd, resolve_user, resolve_user_in
+from pybuildkit.sandbox.users import (
+    ExecUser,
+    lookup_user,
+    parse_group,
+    parse_passwd,
+    resolve_user,
+    resolve_user_in,
+)
 
 PASSWD = """\
 root:x:0:0:root:/root:/bin/sh
@@ -120,3 +127,7 @@ def test_passwd_that_is_not_a_file_is_an_error(tmp_path: Path) -> None:
     (root / "etc" / "passwd").mkdir(parents=True)
     with pytest.raises(SandboxError, match="not a regular file"):
         resolve_user(root, "root")
+
+
+def test_lookup_user_gives_home(tmp_path: Path) -> None:
+    assert lookup_user(_rootfs(tmp_path), "app") == ExecUser(1000, 1000, (29, 44), "/home/app")
