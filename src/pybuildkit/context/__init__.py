@@ -4,6 +4,7 @@ Layering: `dockerignore` is pure (strings in, verdicts out); `walker`, `ignorefi
 `checksum` touch the filesystem.
 """
 
+from pybuildkit.context.build_context import BuildContext
 from pybuildkit.context.checksum import CHECKSUM_VERSION, Checksummer, ChecksumMode, file_digest
 from pybuildkit.context.dockerignore import MatchInfo, Pattern, PatternMatcher, parse_ignore_text
 from pybuildkit.context.ignorefile import find_ignore_file, load_ignore, read_ignore_patterns
@@ -11,6 +12,7 @@ from pybuildkit.context.memo import DigestMemo, MemoRecord
 from pybuildkit.context.walker import Entry, Selected, context_path, resolve_in_root, resolve_sources, select, walk
 
 __all__ = [
+    "BuildContext",
     "CHECKSUM_VERSION",
     "Checksummer",
     "ChecksumMode",
