@@ -22,6 +22,7 @@ __all__ = [
     "go_quote",
     "to_byte_view",
     "from_byte_view",
+    "replace_surrogates",
 ]
 
 #: Runes for which Go's `unicode.IsSpace` is true.
@@ -123,3 +124,10 @@ def from_byte_view(view: str) -> str:
     if view.isascii():
         return view
     return view.encode("latin-1").decode("utf-8", "surrogateescape")
+
+
+def replace_surrogates(text: str) -> str:
+    """Text safe to print anywhere: undecodable bytes (surrogate escapes) become U+FFFD."""
+    if text.isascii():
+        return text
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)

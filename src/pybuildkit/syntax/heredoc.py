@@ -264,7 +264,7 @@ def parse_heredoc_word(word: str) -> Heredoc | None:
     except _LexError as exc:
         raise ParseError(f"failed to process {go_quote(rest)}: {exc}") from None
     if len(raw_names) != 1:  # pragma: no cover - the two lexings split alike
-        raise ParseError(f"internal lexing of heredoc produced inconsistent results: {rest}")
+        raise ParseError(f"internal lexing of heredoc produced inconsistent results: {go_quote(rest)}")
     name, raw_name = names[0], raw_names[0]
     quoted = name.count("'") + name.count('"') != raw_name.count("'") + raw_name.count('"')
     return Heredoc(

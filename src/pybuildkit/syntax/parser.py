@@ -20,7 +20,7 @@ import attrs
 from pybuildkit.errors import ParseError, Span
 from pybuildkit.syntax.ast import Directives, Document, Heredoc, Node, Warning_
 from pybuildkit.syntax.directives import ESCAPE_CHARACTERS, DirectiveScanner
-from pybuildkit.syntax.gostr import go_trim_left_space, go_trim_space
+from pybuildkit.syntax.gostr import go_quote, go_trim_left_space, go_trim_space, replace_surrogates
 from pybuildkit.syntax.heredoc import HEREDOC_KEYWORDS, heredocs_from_line
 from pybuildkit.syntax.instruction import node_from_line
 
@@ -108,7 +108,7 @@ class _Reader:
         """The text for error excerpts: our line numbering, printable on any terminal."""
         flat = (_trim_newline(line).translate(_EXCERPT_FLATTEN) for line in self.lines)
         text = "\n".join(flat)
-        return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+        return replace_surrogates(text)
 
     def column(self, line_number: int) -> int:
         if not 1 <= line_number <= len(self.lines):
@@ -119,7 +119,12 @@ class _Reader:
     def error(self, message: str, line: int, end_line: int | None = None) -> ParseError:
         line = max(line, 1)
         span = Span(line=line, column=self.column(line), end_line=end_line, file=self.path)
-        return ParseError(message, span, source=self.source())
+        return ParseError(_printable(message), span, source=self.source())
+
+
+def _printable(message: str) -> str:
+    """Messages quote user text; undecodable bytes in it must not break printing the error."""
+    return replace_surrogates(message)
 
 
 def _locate(exc: ParseError, reader: _Reader, line: int, end_line: int | None) -> ParseError:
@@ -129,7 +134,20 @@ def _locate(exc: ParseError, reader: _Reader, line: int, end_line: int | None) -
             Span(line=line, column=reader.column(line), end_line=end_line, file=reader.path),
             reader.source(),
         )
+    exc.message = _printable(exc.message)
+    exc.args = (exc.message,)
     return exc
+
+
+def _with_span(node: Node, span: Span) -> Node:
+    """Give the node and its nested ONBUILD chain the span (iteratively: chains can be long)."""
+    chain = [node]
+    while chain[-1].child is not None:
+        chain.append(chain[-1].child)
+    rebuilt = attrs.evolve(chain[-1], span=span)
+    for outer in reversed(chain[:-1]):
+        rebuilt = attrs.evolve(outer, span=span, child=rebuilt)
+    return rebuilt
 
 
 def parse(text: str | bytes, path: str = "Dockerfile") -> Document:
@@ -236,15 +254,14 @@ def parse(text: str | bytes, path: str = "Dockerfile") -> Document:
                     content.append(body_line)
                 if not terminated:
                     raise reader.error(
-                        f"unterminated heredoc {heredoc.name!r}: no line reads {heredoc.name!r}",
+                        f"unterminated heredoc: no line reads {go_quote(heredoc.name)}",
                         start,
                         current,
                     )
                 bodies.append(attrs.evolve(heredoc, content="".join(content)))
             node = attrs.evolve(node, heredocs=tuple(bodies))
 
-        column = reader.column(start)
-        node = attrs.evolve(node, span=Span(line=start, column=column, end_line=current, file=path))
+        node = _with_span(node, Span(line=start, column=reader.column(start), end_line=current, file=path))
         nodes.append(node)
         comments = []
 

@@ -80,11 +80,13 @@ def test_dump(dockerfile: str | bytes, expected: str) -> None:
         ("# escape=x\nFROM a", "invalid escape token 'x' does not match ` or \\", 1, 1),
         ("# escape=`\n# ESCAPE=\\\nFROM a", "only one escape parser directive can be used", 2, 1),
         ("FROM a\nRUN <<EOF\nbody\n", "unterminated heredoc", 2, 1),
-        ("FROM a\nRUN <<'EOF\nEOF", "", None, None),  # unbalanced quote: not a heredoc, parses
+        ("FROM a\nRUN <<'EOF\nEOF", "", None, None),
+        (b"# escape=\xff\nFROM a", "invalid escape token '\ufffd'", 1, 1),
+        ("FROM a\nRUN <<\udcff\n", 'no line reads "\\xff"', 2, 1),  # unbalanced quote: not a heredoc, parses
         ("FROM a\nRUN x\n" + "a" * 65536 + "\n", "dockerfile line greater than max allowed size of 65535", 3, 1),
     ],
 )
-def test_errors_are_located(dockerfile: str, message: str, line: int | None, column: int | None) -> None:
+def test_errors_are_located(dockerfile: str | bytes, message: str, line: int | None, column: int | None) -> None:
     if line is None:
         parse(dockerfile)
         return
@@ -94,6 +96,7 @@ def test_errors_are_located(dockerfile: str, message: str, line: int | None, col
     assert message in error.message
     assert (error.span.file, error.span.line, error.span.column) == ("df", line, column)
     rendered = error.render()
+    rendered.encode("utf-8")
     assert rendered.startswith(f"df:{line}:{column}: ")
     if dockerfile.strip():
         assert "^" in rendered
@@ -163,7 +166,7 @@ def test_deep_onbuild_and_json_nesting_do_not_recurse() -> None:
     depth = 0
     while node.child is not None:
         node, depth = node.child, depth + 1
-    assert depth == 3000 and node.args == ("x",)
+    assert depth == 3000 and node.args == ("x",) and node.span.line == 1
     nested = "[" * 5000 + "]" * 5000
     with pytest.raises(ParseError, match="strings only"):
         parse(f"CMD {nested}")
