@@ -35,6 +35,8 @@ from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX
 __all__ = ["UnpackLimits", "ApplyResult", "apply_layer", "detect_compression"]
 
 _CHUNK = 1 << 20
+# tarfile's stream reader re-slices its whole buffer on every small read: keep it small.
+_TAR_BUFSIZE = 64 << 10
 _MAX_SYMLINK_HOPS = 40
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -437,7 +439,13 @@ class _Applier:
                 self.t.forget()
                 pfd = self.t.parent(parts, create=True)
                 assert pfd is not None
-            os.mknod(victim, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
+            try:
+                os.mknod(victim, stat.S_IFCHR | 0o000, os.makedev(0, 0), dir_fd=pfd)
+            except PermissionError as exc:
+                raise StoreError(
+                    "keeping a layer's whiteouts in overlay format needs CAP_MKNOD",
+                    hint="run as root (or root in a user namespace), or apply layers flattened",
+                ) from exc
             return
         pfd = self.t.parent(parts, create=False)
         if pfd is not None and _remove(pfd, victim):
@@ -518,7 +526,7 @@ def apply_layer(
     count = 0
     try:
         try:
-            tf = tarfile.open(fileobj=stream, mode="r|", tarinfo=_safe_tarinfo(limits), bufsize=_CHUNK)
+            tf = tarfile.open(fileobj=stream, mode="r|", tarinfo=_safe_tarinfo(limits), bufsize=_TAR_BUFSIZE)
             with tf:
                 while True:
                     m = tf.next()
@@ -533,7 +541,7 @@ def apply_layer(
             raise ImageError(f"layer is not a valid tar: {exc}") from exc
         except UnicodeError as exc:
             raise ImageError(f"layer has an undecodable header: {exc}") from exc
-        except ImageError:
+        except (ImageError, StoreError):
             raise
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
