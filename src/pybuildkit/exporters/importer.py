@@ -10,6 +10,7 @@ Docker's image ID, is what survives.
 
 from __future__ import annotations
 
+import json
 import platform as host
 import re
 from collections.abc import Sequence
@@ -226,8 +227,6 @@ def _load_oci(
 
 
 def _load_docker(store: Store, source: TarSource) -> list[StoredImage]:
-    import json
-
     try:
         entries = json.loads(source.read_small("manifest.json"))
     except ValueError as exc:

@@ -34,7 +34,7 @@ __all__ = ["export_oci_layout", "export_oci_archive", "index_entry", "layout_blo
 OCI_LAYOUT_FILE = canonical_json({"imageLayoutVersion": mt.OCI_LAYOUT_VERSION})
 
 
-def _names(store: Store, ref: str, image: StoredImage, tag: str | None) -> tuple[str | None, str | None]:
+def _names(ref: str, image: StoredImage, tag: str | None) -> tuple[str | None, str | None]:
     """(ref.name, full name) for the index entry: the tag `ref` used, else the image's first tag."""
     full: str | None = None
     with contextlib.suppress(PybuildkitError):
@@ -82,7 +82,7 @@ def _opener(store: Store, digest: str) -> Callable[[], BinaryIO]:
 def export_oci_archive(store: Store, ref: str, dest: Path, *, tag: str | None = None) -> Descriptor:
     """Write `ref` as an OCI layout tar (`oci-archive:` in skopeo); returns the index entry."""
     image = store.image(ref)
-    ref_name, full = _names(store, ref, image, tag)
+    ref_name, full = _names(ref, image, tag)
     entry = index_entry(image, ref_name, full)
     index = Index(manifests=(entry,), media_type=mt.OCI_INDEX)
     index_bytes = index.to_bytes()
@@ -115,7 +115,7 @@ def export_oci_layout(store: Store, ref: str, dest: Path, *, tag: str | None = N
     rename, so a reader never sees an index pointing at a missing or partial blob."""
     dest = Path(dest)
     image = store.image(ref)
-    ref_name, full = _names(store, ref, image, tag)
+    ref_name, full = _names(ref, image, tag)
     entry = index_entry(image, ref_name, full)
     existing = _existing_index(dest)
     blob_dir = dest / "blobs" / "sha256"

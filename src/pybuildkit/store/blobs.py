@@ -94,6 +94,17 @@ class Ingest:
         self._size += len(data)
         return written
 
+    def tell(self) -> int:
+        return self._size
+
+    def writable(self) -> bool:
+        return self._file is not None
+
+    def flush(self) -> None:
+        """Present so compressors that flush their output file can write straight into an ingest."""
+        if self._file is not None:
+            self._file.flush()
+
     def copy_from(self, source: BinaryIO, limit: int | None = None) -> int:
         """Stream `source` in (at most `limit` bytes, if given); returns the byte count copied."""
         copied = 0

@@ -26,7 +26,7 @@ from pybuildkit.oci.reference import parse_reference
 from pybuildkit.store.blobs import OCTET_STREAM, BlobStore, Ingest
 from pybuildkit.store.compression import open_uncompressed
 from pybuildkit.store.db import Database
-from pybuildkit.store.lock import FileLock, file_lock
+from pybuildkit.store.lock import file_lock, shared_held_by_this_thread
 from pybuildkit.store.paths import DB_FILE, LOCK_FILE, default_root
 from pybuildkit.store.records import CacheRecord, CheckReport, GCReport, ImageSummary, RemoveResult, StoredImage
 
@@ -130,24 +130,18 @@ class Store:
             raise ImageError(
                 f"image config lists {len(parsed.rootfs.diff_ids)} diff_ids but {len(layers)} layers were given"
             )
-        lock = FileLock(self.lock_path, exclusive=False)
-        try:
+        with self.lease():
             config_desc = self.put_bytes(config_bytes, media_type=config_media_type)
             manifest = Manifest(config=config_desc, layers=tuple(layers), annotations=annotations or {})
             return self._add_manifest(manifest.to_bytes(), manifest, parsed, tags)
-        finally:
-            lock.release()
 
     def add_manifest(self, data: bytes, *, tags: Iterable[str] = ()) -> StoredImage:
         """Record an image from manifest bytes kept verbatim (their digest is the image's
         identity); its config and layers must already be in the store."""
         manifest = Manifest.from_json(data)
-        lock = FileLock(self.lock_path, exclusive=False)
-        try:
+        with self.lease():
             config = Image.from_json(self._verified_read(manifest.config))
             return self._add_manifest(bytes(data), manifest, config, tags)
-        finally:
-            lock.release()
 
     def _verified_read(self, desc: Descriptor) -> bytes:
         if not self.has_blob(desc.digest):
@@ -367,27 +361,28 @@ class Store:
 
     def put_cache(self, record: CacheRecord) -> None:
         """File (or replace) a cache record; every blob it references must already be stored."""
-        lock = FileLock(self.lock_path, exclusive=False)
         try:
-            for digest in record.refs():
-                if not self.has_blob(digest):
-                    raise StoreError(f"cache record {record.key!r} references missing blob {digest}")
-            now = time.time()
-            with self._db.write() as conn:
-                conn.execute("DELETE FROM cache_blobs WHERE key = ?", (record.key,))
-                conn.execute(
-                    "INSERT INTO cache (key, value, created, last_used) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value, last_used = excluded.last_used",
-                    (record.key, record.to_bytes().decode("utf-8"), now, now),
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO cache_blobs (key, digest) VALUES (?, ?)",
-                    [(record.key, d) for d in record.refs()],
-                )
+            with self.lease():
+                self._put_cache(record)
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
-        finally:
-            lock.release()
+
+    def _put_cache(self, record: CacheRecord) -> None:
+        for digest in record.refs():
+            if not self.has_blob(digest):
+                raise StoreError(f"cache record {record.key!r} references missing blob {digest}")
+        now = time.time()
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM cache_blobs WHERE key = ?", (record.key,))
+            conn.execute(
+                "INSERT INTO cache (key, value, created, last_used) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value, last_used = excluded.last_used",
+                (record.key, record.to_bytes().decode("utf-8"), now, now),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO cache_blobs (key, digest) VALUES (?, ?)",
+                [(record.key, d) for d in record.refs()],
+            )
 
     def get_cache(self, key: str) -> CacheRecord | None:
         """The record under `key`, or None; a record whose blobs are gone counts as absent."""
@@ -431,7 +426,11 @@ class Store:
     def gc(self, *, grace_seconds: float = DEFAULT_GC_GRACE_SECONDS) -> GCReport:
         """Delete blobs no image or cache record needs, older than `grace_seconds` (so a blob
         written by a build that holds no lease is not taken before its record lands), and the temp
-        files of crashed ingests. Holds the store lock exclusively."""
+        files of crashed ingests. Holds the store lock exclusively, so it waits for every lease
+        and open ingest, in any process; calling it inside this thread's own lease is an error
+        (it would wait for itself)."""
+        if shared_held_by_this_thread(self.lock_path):
+            raise StoreError("gc() called while this thread holds a lease or an open ingest on the store")
         with file_lock(self.lock_path, exclusive=True):
             try:
                 live = self._live_blobs()

@@ -217,3 +217,14 @@ def test_cache_record_round_trip() -> None:
     record = CacheRecord(key="k", diff_id=None, config=None, metadata={"a": [1]}, blobs=("sha256:" + "1" * 64,))
     assert CacheRecord.from_bytes("k", record.to_bytes()) == record
     assert record.refs() == ("sha256:" + "1" * 64,)
+
+
+def test_gc_inside_own_lease_is_an_error_not_a_deadlock(store: Store) -> None:
+    with store.lease():
+        with pytest.raises(StoreError, match="lease"):
+            store.gc()
+    ingest = store.open_ingest()
+    with pytest.raises(StoreError, match="open ingest"):
+        store.gc()
+    ingest.abort()
+    assert store.gc(grace_seconds=0).removed_blobs == ()
