@@ -82,15 +82,18 @@ class SandboxProcess:
         self.send_signal(signal.SIGKILL)
 
     def read(self, size: int = 1 << 16) -> bytes:
-        """The next chunk of merged stdout/stderr, b"" at the end."""
+        """The next chunk of merged stdout/stderr; b"" at the end (the pipe is then closed)."""
         if self.output_fd is None:
             return b""
         try:
-            return os.read(self.output_fd, size)
+            chunk = os.read(self.output_fd, size)
         except OSError as exc:
-            if self._tty and exc.errno == errno.EIO:  # pty master: all slave ends closed
-                return b""
-            raise
+            if not (self._tty and exc.errno == errno.EIO):  # pty master: all slave ends closed
+                raise
+            chunk = b""
+        if not chunk:
+            self._close_output()
+        return chunk
 
     def stream(self, on_output: OutputCallback | None) -> None:
         """Read the output to its end, handing each chunk to `on_output`."""
@@ -119,19 +122,22 @@ class SandboxProcess:
         return self.returncode
 
     def _finish(self, status: int) -> None:
+        """Record the status and undo what start() put in place (the output stays readable)."""
         if os.WIFSIGNALED(status):
             self.returncode = 128 + os.WTERMSIG(status)
         else:
             self.returncode = os.waitstatus_to_exitcode(status)
-        self.close()
+        self._points.cleanup()
+        shutil.rmtree(self._etc_dir, ignore_errors=True)
 
-    def close(self) -> None:
+    def _close_output(self) -> None:
         if self.output_fd is not None:
             os.close(self.output_fd)
             self.output_fd = None
-        if self.returncode is not None:
-            self._points.cleanup()
-            shutil.rmtree(self._etc_dir, ignore_errors=True)
+
+    def close(self) -> None:
+        """Stop reading the output; the sandbox itself is left alone (see kill/wait)."""
+        self._close_output()
 
     def __enter__(self) -> SandboxProcess:
         return self
@@ -140,6 +146,7 @@ class SandboxProcess:
         if self.returncode is None:
             self.kill()
             self.wait()
+        self.close()
 
 
 def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
@@ -230,11 +237,13 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
     except BaseException:
         process.kill()
         process.wait()
+        process.close()
         raise
     finally:
         os.close(err_r)
     if chunks:
         process.wait()
+        process.close()
         raise _setup_error(b"".join(chunks), spec)
     return process
 
@@ -245,11 +254,6 @@ def run(spec: SandboxSpec, on_output: OutputCallback | None = None, *, output: i
     If the caller is interrupted (KeyboardInterrupt, an exception in `on_output`), the sandbox is
     killed and reaped before the exception propagates.
     """
-    process = start(spec, output=output)
-    try:
+    with start(spec, output=output) as process:
         process.stream(on_output)
         return process.wait()
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise

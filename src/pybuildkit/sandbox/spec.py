@@ -69,7 +69,7 @@ class Mount:
     target: str = attrs.field(validator=_abs_target)
     source: str | None = None
     readonly: bool = False
-    options: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    options: tuple[str, ...] = attrs.field(default=(), converter=lambda v: (v,) if isinstance(v, str) else tuple(v))
 
     def __attrs_post_init__(self) -> None:
         if self.type not in ("bind", "tmpfs"):

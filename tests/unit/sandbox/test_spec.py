@@ -21,6 +21,10 @@ def test_spec_normalises_to_frozen_values() -> None:
         spec.cwd = "/"  # type: ignore[misc]
 
 
+def test_mount_options_accept_one_string() -> None:
+    assert Mount("tmpfs", "/t", options="size=1m").options == ("size=1m",)
+
+
 def test_explicit_path_is_kept() -> None:
     assert SandboxSpec("/r", ["x"], env=[("PATH", "/bin")]).environ["PATH"] == "/bin"
 
