@@ -11,6 +11,7 @@ import attrs
 
 __all__ = [
     "Span",
+    "excerpt",
     "PybuildkitError",
     "DockerfileError",
     "ParseError",
@@ -38,6 +39,19 @@ class Span:
 
     def label(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
+
+
+def excerpt(span: Span | None, source: str | None) -> str:
+    """The source line of `span` with a caret under its column, as a compiler prints it."""
+    if span is None or source is None:
+        return ""
+    lines = source.splitlines()
+    if not 1 <= span.line <= len(lines):
+        return ""
+    text = lines[span.line - 1].expandtabs(1)
+    gutter = f"{span.line:>4} | "
+    caret = " " * (len(gutter) + max(span.column - 1, 0)) + "^"
+    return f"{gutter}{text}\n{caret}"
 
 
 class PybuildkitError(Exception):
@@ -82,15 +96,7 @@ class DockerfileError(PybuildkitError):
         return self
 
     def excerpt(self) -> str:
-        if self.span is None or self.source is None:
-            return ""
-        lines = self.source.splitlines()
-        if not 1 <= self.span.line <= len(lines):
-            return ""
-        text = lines[self.span.line - 1].expandtabs(1)
-        gutter = f"{self.span.line:>4} | "
-        caret = " " * (len(gutter) + max(self.span.column - 1, 0)) + "^"
-        return f"{gutter}{text}\n{caret}"
+        return excerpt(self.span, self.source)
 
     def render(self) -> str:
         where = f"{self.span.label()}: " if self.span else ""
@@ -121,6 +127,17 @@ class BuildError(PybuildkitError):
     def __init__(self, message: str, *, span: Span | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.span = span
+        self.source: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.span.label()}: " if self.span else ""
+        text = f"{where}{self.message}"
+        shown = excerpt(self.span, self.source)
+        if shown:
+            text += "\n" + shown
+        if self.hint:
+            text += f"\nhint: {self.hint}"
+        return text
 
 
 class ExecError(BuildError):
@@ -140,8 +157,7 @@ class ExecError(BuildError):
         self.log_tail = log_tail
 
     def render(self) -> str:
-        where = f"{self.span.label()}: " if self.span else ""
-        text = f"{where}{self.message}"
+        text = super().render()
         if self.log_tail:
             text += "\n" + "\n".join(f"  > {line}" for line in self.log_tail)
         return text

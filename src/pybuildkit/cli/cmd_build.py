@@ -1,0 +1,121 @@
+"""`pybuild build [OPTIONS] CONTEXT` (also `pybuild [OPTIONS] CONTEXT`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["register"]
+
+
+def _key_values(items: list[str] | None, what: str) -> dict[str, str]:
+    from pybuildkit.errors import UsageError
+
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not key:
+            raise UsageError(f"invalid {what} {item!r}: expected KEY=VALUE")
+        if not sep:
+            if what == "--build-arg" and key in os.environ:
+                value = os.environ[key]
+            elif what == "--build-arg":
+                continue
+        out[key] = value
+    return out
+
+
+def _secrets(items: list[str] | None) -> dict[str, tuple[str, str]]:
+    from pybuildkit.errors import UsageError
+
+    out: dict[str, tuple[str, str]] = {}
+    for item in items or ():
+        fields = dict(part.partition("=")[::2] for part in item.split(","))
+        sid = fields.get("id")
+        if not sid:
+            raise UsageError(f"invalid --secret {item!r}: id= is required")
+        if "env" in fields:
+            out[sid] = ("env", fields["env"])
+        elif fields.get("src") or fields.get("source"):
+            out[sid] = ("file", os.path.abspath(fields.get("src") or fields["source"]))
+        elif sid in os.environ:
+            out[sid] = ("env", sid)
+        else:
+            raise UsageError(f"invalid --secret {item!r}: give src=FILE or env=VAR")
+    return out
+
+
+def _ssh(items: list[str] | None) -> dict[str, str]:
+    from pybuildkit.errors import UsageError
+
+    out: dict[str, str] = {}
+    for item in items or ():
+        sid, _, path = item.partition("=")
+        sock = path or os.environ.get("SSH_AUTH_SOCK", "")
+        if not sock:
+            raise UsageError(f"--ssh {item}: no socket given and $SSH_AUTH_SOCK is not set")
+        out[sid or "default"] = sock
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pybuildkit.api import BuildOptions, build, parse_output
+    from pybuildkit.cli.progress import format_summary, make_progress
+
+    outputs = tuple(parse_output(o) for o in args.output or ())
+    options = BuildOptions(
+        context=Path(args.context),
+        dockerfile=Path(args.file) if args.file and args.file != "-" else None,
+        dockerfile_text=sys.stdin.read() if args.file == "-" else None,
+        tags=tuple(args.tag or ()),
+        build_args=_key_values(args.build_arg, "--build-arg"),
+        target=args.target,
+        platform=args.platform,
+        labels=_key_values(args.label, "--label"),
+        no_cache=args.no_cache,
+        no_cache_filter=tuple(args.no_cache_filter or ()),
+        outputs=outputs,
+        iidfile=Path(args.iidfile) if args.iidfile else None,
+        metadata_file=Path(args.metadata_file) if args.metadata_file else None,
+        squash=args.squash,
+        compression=args.compression,
+        secrets=_secrets(args.secret),
+        ssh=_ssh(args.ssh),
+        allow=frozenset(args.allow or ()),
+        checksum_mode="git" if args.git_checksums else "full",
+    )
+    progress = make_progress(args.progress)
+    result = build(options, on_event=progress)
+    if args.progress != "quiet":
+        print(format_summary(result.report), file=sys.stderr)
+        if result.tags:
+            print(f"Tagged {', '.join(result.tags)}", file=sys.stderr)
+    print(result.config_digest if args.progress == "quiet" else f"Image {result.digest}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("build", help="build an image from a Dockerfile", description="Build an image from a Dockerfile and a context directory.")
+    p.add_argument("context", metavar="CONTEXT", help="the build context directory")
+    p.add_argument("-f", "--file", metavar="PATH", help="the Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)")
+    p.add_argument("-t", "--tag", action="append", metavar="NAME[:TAG]", help="name the image (repeatable)")
+    p.add_argument("--build-arg", action="append", metavar="KEY=VALUE", help="set a build-time variable (repeatable)")
+    p.add_argument("--target", metavar="STAGE", help="build this stage and what it needs")
+    p.add_argument("--platform", metavar="OS/ARCH", help="target platform (default linux/amd64)")
+    p.add_argument("--label", action="append", metavar="KEY=VALUE", help="add a label to the image (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not use the cache: run every step")
+    p.add_argument("--no-cache-filter", action="append", metavar="STAGE", help="do not use the cache for these stages")
+    p.add_argument("-o", "--output", action="append", metavar="type=TYPE,dest=PATH", help="extra outputs: oci, docker, local, tar, image (repeatable)")
+    p.add_argument("--iidfile", metavar="FILE", help="write the image ID (config digest) to FILE")
+    p.add_argument("--metadata-file", metavar="FILE", help="write build metadata (digests, per-step report) to FILE as JSON")
+    p.add_argument("--progress", default="auto", choices=("auto", "tty", "plain", "json", "quiet"), help="progress output (default auto)")
+    p.add_argument("--squash", action="store_true", help="fold the layers this build adds into one")
+    p.add_argument("--compression", default="gzip", choices=("gzip", "zstd", "uncompressed"), help="layer compression (default gzip)")
+    p.add_argument("--secret", action="append", metavar="id=ID,src=FILE|env=VAR", help="expose a secret to RUN --mount=type=secret")
+    p.add_argument("--ssh", action="append", metavar="default|ID[=SOCKET]", help="forward an SSH agent socket to RUN --mount=type=ssh")
+    p.add_argument("--allow", action="append", metavar="ENTITLEMENT", help="allow an entitlement, e.g. security.insecure")
+    p.add_argument("--git-checksums", action="store_true", help="key COPY sources on what git carries (content, executable bit, links), not full modes")
+    p.set_defaults(func=run)

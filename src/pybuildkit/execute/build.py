@@ -1,0 +1,247 @@
+"""One whole build: parse, plan, execute, write the image and every requested output.
+
+Kept apart from the executor so the executor stays about running ops, and this file about the
+request around them: the store lease, `--squash`, `--output`, `--iidfile`, `--metadata-file`, and the
+record of the last build that `pybuild explain` and the next build's miss reasons read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from pybuildkit.cache.keys import KeyInputs
+from pybuildkit.errors import BuildError, UsageError
+from pybuildkit.execute import events as ev
+from pybuildkit.execute.executor import BuildOutcome, ExecOptions, Executor, LayerRef, StepResult
+from pybuildkit.execute.request import BuildOptions, BuildResult
+from pybuildkit.execute.resolver import StoreResolver
+from pybuildkit.snapshot import Snapshots, apply_layer, materialize, write_tree_layer
+from pybuildkit.store import Store, default_root
+
+__all__ = ["run_build", "last_build_path", "read_last_build", "write_json_atomic"]
+
+LAYER_COMPRESSIONS = {"gzip": "gzip", "zstd": "zstd", "uncompressed": "none", "none": "none"}
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON next to `path` and rename it into place: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def last_build_path(store_root: Path) -> Path:
+    return store_root / "builds" / "last.json"
+
+
+def read_last_build(store_root: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(last_build_path(store_root).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _lineage_path(store_root: Path, context: Path, dockerfile: str, target: str | None) -> Path:
+    """Where the key inputs of the previous build of the same Dockerfile and target are kept."""
+    ident = json.dumps([os.path.abspath(context), os.path.abspath(dockerfile), (target or "").lower()])
+    return store_root / "builds" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
+
+
+def _load_previous(path: Path) -> dict[str, KeyInputs]:
+    try:
+        data = json.loads(path.read_text())
+        return {step: KeyInputs.from_json(inputs) for step, inputs in data.get("steps", {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
+def _layer_compression(options: BuildOptions) -> str:
+    chosen = options.compression
+    for out in options.outputs:
+        if out.attrs.get("compression"):
+            chosen = out.attrs["compression"]
+    if chosen not in LAYER_COMPRESSIONS:
+        raise UsageError(f"unknown compression {chosen!r}", hint="use gzip, zstd or uncompressed")
+    return LAYER_COMPRESSIONS[chosen]
+
+
+def _source_date_epoch(options: BuildOptions) -> int | None:
+    if options.source_date_epoch is not None:
+        return options.source_date_epoch
+    value = options.build_args.get("SOURCE_DATE_EPOCH") or os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"SOURCE_DATE_EPOCH must be an integer, not {value!r}") from None
+
+
+def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSink | None) -> BuildResult:
+    from pybuildkit.api import parse
+    from pybuildkit.plan import PlanOptions, plan
+
+    sink = on_event or (lambda event: None)
+    started = time.monotonic()
+    dockerfile = parse(text, path)
+    store = Store(options.root if options.root is not None else default_root())
+    resolver = StoreResolver(store)
+    plan_options = PlanOptions(
+        build_args=dict(options.build_args),
+        target=options.target,
+        labels=dict(options.labels),
+        **({"platform": options.platform} if options.platform else {}),
+    )
+    lineage = _lineage_path(store.root, options.context, path, options.target)
+    exec_options = ExecOptions(
+        context_dir=options.context.resolve(),
+        dockerfile=Path(path) if options.dockerfile_text is None else None,
+        no_cache=options.no_cache,
+        no_cache_stages=frozenset(s.lower() for s in options.no_cache_filter),
+        compression=_layer_compression(options),
+        source_date_epoch=_source_date_epoch(options),
+        secrets=dict(options.secrets),
+        ssh=dict(options.ssh),
+        allow=options.allow,
+        checksum_mode=options.checksum_mode,
+        previous_steps=_load_previous(lineage),
+    )
+    snapshots = Snapshots(store.root / "fs")
+    with store.lease():
+        the_plan = plan(dockerfile, plan_options, resolver)
+        executor = Executor(store, snapshots, exec_options, sink, resolver=resolver)
+        try:
+            outcome = executor.run(the_plan)
+        except BuildError as exc:
+            exc.source = exc.source or text
+            raise
+        result = outcome.result
+        if options.squash:
+            result = _squash(store, snapshots, exec_options, executor, outcome)
+        image = result.final_image()
+        stored = store.put_image(image, [layer.descriptor for layer in result.layers], tags=options.tags)
+    write_json_atomic(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}})
+    _write_outputs(store, snapshots, executor, result, stored.digest, options)
+    build_result = BuildResult(
+        digest=stored.digest,
+        config_digest=stored.config_digest,
+        tags=stored.tags,
+        report=outcome.report,
+        warnings=tuple(w.message for w in the_plan.warnings),
+    )
+    record = {
+        "containerimage.digest": stored.digest,
+        "containerimage.config.digest": stored.config_digest,
+        "image.name": ",".join(options.tags),
+        "dockerfile": path,
+        "steps": [s.to_json() for s in outcome.report.steps],
+        "report": outcome.report.to_json(),
+    }
+    write_json_atomic(last_build_path(store.root), record)
+    if options.iidfile is not None:
+        Path(options.iidfile).write_text(stored.config_digest)
+    if options.metadata_file is not None:
+        write_json_atomic(Path(options.metadata_file), record)
+    sink(ev.BuildFinished(time=time.time(), seconds=time.monotonic() - started, ok=True, image_digest=stored.digest))
+    return build_result
+
+
+def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: Executor, outcome: BuildOutcome) -> StepResult:
+    """Fold the layers the build added on top of its base image into one layer."""
+    result = outcome.result
+    base = outcome.base_layers
+    added = result.layers[base:]
+    if len(added) <= 1:
+        return result
+    base_result = attrs.evolve(result, layers=result.layers[:base])
+    with snapshots.active(executor._lowers(base_result)) as view:
+        for layer in added:
+            with store.open_blob(layer.descriptor.digest) as blob:
+                apply_layer(blob, view.merged)
+        ingest = store.open_ingest()
+        try:
+            info = view.write_layer(ingest, compression=options.compression, source_date_epoch=options.source_date_epoch)
+            descriptor = ingest.commit(info.digest, media_type=info.media_type)
+        except BaseException:
+            ingest.abort()
+            raise
+    history = list(result.history)
+    # Keep every history entry, marking the folded ones empty except the last of them.
+    non_empty = [i for i, h in enumerate(history) if not h.empty_layer]
+    for i in non_empty[base:-1]:
+        history[i] = attrs.evolve(history[i], empty_layer=True)
+    return attrs.evolve(result, layers=result.layers[:base] + (LayerRef(descriptor=descriptor, diff_id=info.diff_id),), history=tuple(history))
+
+
+def _rootfs(snapshots: Snapshots, executor: Executor, result: StepResult, dest: Path) -> None:
+    materialize(executor._lowers(result), dest)
+
+
+def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, result: StepResult, digest: str, options: BuildOptions) -> None:
+    from pybuildkit.exporters import export_docker_archive, export_oci_archive, export_oci_layout
+
+    for out in options.outputs:
+        dest = Path(out.dest) if out.dest else None
+        name = out.attrs.get("name") or (options.tags[0] if options.tags else None)
+        if out.type == "oci":
+            assert dest is not None
+            if out.attrs.get("tar", "true").lower() in ("false", "0", "no"):
+                export_oci_layout(store, digest, dest, tag=name)
+            else:
+                export_oci_archive(store, digest, dest, tag=name)
+        elif out.type == "docker":
+            assert dest is not None
+            if name:
+                store.tag(digest, name)
+            export_docker_archive(store, name or digest, dest)
+        elif out.type == "local":
+            assert dest is not None
+            if dest.exists() and any(dest.iterdir()):
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True, exist_ok=True)
+            _rootfs(snapshots, executor, result, dest)
+        elif out.type == "tar":
+            assert dest is not None
+            with tempfile.TemporaryDirectory(dir=snapshots.root / "tmp") as tmp:
+                _rootfs(snapshots, executor, result, Path(tmp))
+                part = dest.with_name(dest.name + ".part")
+                with open(part, "wb") as f:
+                    write_tree_layer(tmp, f, compression="none")
+                os.replace(part, dest)
+        elif out.type in ("image", "registry"):
+            if name:
+                store.tag(digest, name)
+            push = out.type == "registry" or out.attrs.get("push", "false").lower() in ("true", "1")
+            if push:
+                _push(store, name, options)
+
+
+def _push(store: Store, name: str | None, options: BuildOptions) -> None:
+    if not name:
+        raise UsageError("pushing needs an image name: --output type=image,name=HOST/REPO:TAG,push=true")
+    try:
+        from pybuildkit.registry import push  # type: ignore[attr-defined]
+    except ImportError:
+        raise UsageError("pushing to a registry is not available in this build of pybuildkit") from None
+    push(store, name)
+
