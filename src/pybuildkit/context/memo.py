@@ -66,7 +66,9 @@ class DigestMemo:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, racy_margin_ns: int = RACY_MARGIN_NS) -> None:
         self.path = os.fspath(path) if path is not None else None
         self.racy_margin_ns = racy_margin_ns
-        self._rows: dict[_Key, tuple[_Stamp, MemoRecord]] = {}
+        # Rows as SQLite returns them, (dev, ino, size, mtime_ns, ctime_ns, content, xattrs):
+        # building 100,000 record objects on load would cost more than the lookups they serve.
+        self._rows: dict[_Key, tuple[int, int, int, int, int, str, str | None]] = {}
         self._dirty: dict[_Key, tuple[_Stamp, MemoRecord]] = {}
         self._loaded = False
 
@@ -118,8 +120,7 @@ class DigestMemo:
                     continue
                 self.path = None
                 return
-            for dev, ino, size, mtime_ns, ctime_ns, content, xattrs in rows:
-                self._rows[(dev, ino)] = ((size, mtime_ns, ctime_ns), MemoRecord(content, xattrs))
+            self._rows = {(row[0], row[1]): row for row in rows}
             return
 
     def get(self, st: os.stat_result) -> MemoRecord | None:
@@ -127,10 +128,13 @@ class DigestMemo:
         if not self._loaded:
             self._load()
         key, stamp = _identity(st)
-        found = self._dirty.get(key) or self._rows.get(key)
-        if found is None or found[0] != stamp:
+        dirty = self._dirty.get(key)
+        if dirty is not None:
+            return dirty[1] if dirty[0] == stamp else None
+        row = self._rows.get(key)
+        if row is None or (row[2], row[3], row[4]) != stamp:
             return None
-        return found[1]
+        return MemoRecord(row[5], row[6])
 
     def put(self, st: os.stat_result, record: MemoRecord, started_ns: int) -> bool:
         """Remember `record` for the inode `st` describes, unless its timestamps are racy with
@@ -152,10 +156,10 @@ class DigestMemo:
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
-        self._rows.update(dirty)
+        rows = [(k[0], k[1], s[0], s[1], s[2], r.content, r.xattrs) for k, (s, r) in dirty.items()]
+        self._rows.update({(row[0], row[1]): row for row in rows})
         if self.path is None:
             return
-        rows = [(k[0], k[1], s[0], s[1], s[2], r.content, r.xattrs) for k, (s, r) in dirty.items()]
         for attempt in range(2):
             try:
                 conn = self._connect()
