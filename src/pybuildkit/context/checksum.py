@@ -24,7 +24,7 @@ from typing import Literal
 
 from pybuildkit.context.memo import DigestMemo, MemoRecord
 from pybuildkit.context.walker import Entry, Selected, entry_for
-from pybuildkit.errors import ContextError
+from pybuildkit.errors import ContextError, UsageError
 
 __all__ = ["ChecksumMode", "Checksummer", "file_digest", "CHECKSUM_VERSION"]
 
@@ -53,7 +53,7 @@ class Checksummer:
 
     def __init__(self, mode: ChecksumMode = "full", memo: DigestMemo | None = None) -> None:
         if mode not in ("full", "git"):
-            raise ValueError(f"unknown checksum mode {mode!r}")
+            raise UsageError(f"unknown checksum mode {mode!r}", hint='use "full" or "git"')
         self.mode: ChecksumMode = mode
         self.memo = memo if memo is not None else DigestMemo()
         self.reads = 0

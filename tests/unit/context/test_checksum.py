@@ -12,7 +12,7 @@ from pybuildkit.context.checksum import Checksummer, file_digest
 from pybuildkit.context.dockerignore import PatternMatcher
 from pybuildkit.context.memo import DigestMemo
 from pybuildkit.context.walker import select, walk
-from pybuildkit.errors import ContextError
+from pybuildkit.errors import ContextError, UsageError
 
 
 def _tree_digest(root: Path, mode: str = "full") -> str:
@@ -168,7 +168,7 @@ def test_file_digest_matches_walk_entry(tmp_path: Path) -> None:
 
 
 def test_unknown_mode_rejected() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError, match="unknown checksum mode"):
         Checksummer("sloppy")  # type: ignore[arg-type]
 
 
