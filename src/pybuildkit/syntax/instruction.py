@@ -100,6 +100,8 @@ def _flag_value(raw: str) -> str:
 def split_command(line: str) -> CommandLine:
     """Keyword, builder flags (`--name=value`, quotes removed) and the trimmed argument text."""
     view = to_byte_view(go_trim_space(line))
+    if not view:  # a lone continuation at the end of the file: BuildKit keeps an empty instruction
+        return CommandLine("", (), "")
     tree = _parse(view, "line")
     keyword = from_byte_view(tree.children[0].children[0])
     flags: list[str] = []

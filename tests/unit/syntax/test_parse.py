@@ -58,6 +58,7 @@ def _dump(text: str | bytes) -> str:
         ("\ufeffFROM a", '(from "a")'),
         ("FROM a\nRUN x \\\n  # comment\n  y", '(from "a")\n(run "x   y")'),
         ("FROM a\nRUN x \\", '(from "a")\n(run "x")'),
+        ("FROM a\n\\", '(from "a")\n("")'),
         ("FROM a\nRUN x \\\\", '(from "a")\n(run "x \\\\\\\\")'),
         ("  # indented comment\n\tRUN a # not a comment", '(run "a # not a comment")'),
         ("# escape=`\nFROM a\nRUN x `\n y\nENV a=`\"b", '(from "a")\n(run "x  y")\n(env "a" "`\\"b" "=")'),
