@@ -9,7 +9,8 @@ set closed is what lets the executor, the cache and the progress printer be exha
 Every op knows its inputs by op id, carries the image config as it stands after the op (so the
 executor never re-derives config semantics), its history text as BuildKit writes it, and the build
 args it used. `key_fields()` is the op's meaning as JSON: what a cache key may hash. Positions,
-history text and display names are left out of it on purpose, so moving a line invalidates nothing.
+op ids, history text and display names are left out of it on purpose (inputs appear as `context` or
+`input<N>`, N being the position in `op.inputs`), so moving a line invalidates nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "FileOp",
     "ConfigOp",
     "Op",
+    "input_label",
 ]
 
 #: The `comment` BuildKit writes on every history entry of a Dockerfile build.
@@ -44,6 +46,17 @@ HISTORY_COMMENT = "buildkit.dockerfile.v0"
 CONTEXT_ID = "context"
 
 SourceKind = Literal["scratch", "image", "context", "stage"]
+
+
+def input_label(inputs: tuple[str, ...], op_id: str | None) -> str | None:
+    """How `key_fields` names an input: `context`, or `input<N>` by position in `inputs`.
+
+    Op ids are positional (`1:4`) and shift when a line is inserted above; a cache key must not
+    see them, only which input slot is meant (the executor hashes that slot's cache key).
+    """
+    if op_id is None or op_id == CONTEXT_ID:
+        return op_id
+    return f"input{inputs.index(op_id)}"
 
 
 @attrs.frozen(kw_only=True)
@@ -114,8 +127,10 @@ class ExecMount:
     required: bool = False
     env: str | None = None
 
-    def key_fields(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+    def key_fields(self, inputs: tuple[str, ...] = ()) -> dict[str, Any]:
+        fields = attrs.asdict(self)
+        fields["input"] = input_label(inputs, self.input) if inputs else self.input
+        return fields
 
 
 @attrs.frozen
@@ -162,7 +177,7 @@ class ExecOp(_OpBase):
             "env": list(self.env),
             "user": self.user,
             "cwd": self.cwd,
-            "mounts": [m.key_fields() for m in self.mounts],
+            "mounts": [m.key_fields(self.inputs) for m in self.mounts],
             "files": [attrs.asdict(f) for f in self.files],
             "network": self.network,
             "security": self.security,
@@ -184,8 +199,10 @@ class CopySource:
     input: str | None = None
     data: str | None = None
 
-    def key_fields(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+    def key_fields(self, inputs: tuple[str, ...] = ()) -> dict[str, Any]:
+        fields = attrs.asdict(self)
+        fields["input"] = input_label(inputs, self.input) if inputs else self.input
+        return fields
 
 
 @attrs.frozen(kw_only=True)
@@ -224,7 +241,7 @@ class FileOp(_OpBase):
             "op": "file",
             "action": self.action,
             "dest": self.dest,
-            "sources": [s.key_fields() for s in self.sources],
+            "sources": [s.key_fields(self.inputs) for s in self.sources],
             "chown": self.chown,
             "chmod": self.chmod,
             "link": self.link,

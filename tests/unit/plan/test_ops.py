@@ -154,3 +154,16 @@ def test_key_fields_leave_out_positions_and_history() -> None:
     two = run_ops(make_plan("FROM scratch\n\n# moved\nRUN x\n"))[0]
     assert one.span != two.span
     assert one.key_fields() == two.key_fields()
+
+
+def test_key_fields_name_inputs_by_slot_not_by_op_id() -> None:
+    base = "FROM scratch AS a\nRUN a\nFROM scratch\nRUN --mount=from=a,target=/m x\nCOPY --from=a /x /x\n"
+    shifted = "FROM scratch AS a\nENV PAD=1\nRUN a\nFROM scratch\nRUN --mount=from=a,target=/m x\nCOPY --from=a /x /x\n"
+    one, two = make_plan(base), make_plan(shifted)
+    run_one, copy_one = one.stages[-1].ops[-2:]
+    run_two, copy_two = two.stages[-1].ops[-2:]
+    assert run_one.mounts[0].input != run_two.mounts[0].input
+    assert run_one.key_fields() == run_two.key_fields()
+    assert copy_one.key_fields() == copy_two.key_fields()
+    assert copy_one.key_fields()["sources"][0]["input"] == "input1"
+    assert last(make_plan("FROM scratch\nCOPY a /a\n")).key_fields()["sources"][0]["input"] == CONTEXT_ID
