@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pybuildkit.syntax.ast import Document
 
 __all__ = ["register", "run", "render_document"]
 
@@ -45,7 +49,7 @@ def _read(path: str) -> tuple[bytes, str]:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
 
 
-def render_document(document) -> str:  # document: pybuildkit.syntax.Document
+def render_document(document: Document) -> str:
     """The readable view: directives, global instructions, then each stage with line numbers."""
     from pybuildkit.syntax.gostr import go_trim_space
 

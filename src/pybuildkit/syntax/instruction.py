@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -27,6 +28,9 @@ from pybuildkit.syntax.gostr import (
     to_byte_view,
 )
 from pybuildkit.syntax.grammar import parser
+
+if TYPE_CHECKING:  # pragma: no cover
+    from lark import Tree
 
 __all__ = [
     "NOT_STRING_ARRAY",
@@ -65,7 +69,7 @@ def _lark_errors() -> tuple[type[Exception], ...]:
     return (LarkError,)
 
 
-def _parse(text: str, start: str):  # -> lark.Tree
+def _parse(text: str, start: str) -> Tree:
     try:
         return parser().parse(text, start=start)
     except _lark_errors() as exc:
@@ -129,7 +133,7 @@ def _json_string(token: str) -> str:
     return value
 
 
-def _tokens(tree, kind: str) -> list[str]:  # tree: lark.Tree
+def _tokens(tree: Tree, kind: str) -> list[str]:
     """Tokens of one type anywhere in a tree, without recursion (arrays may nest deeply)."""
     return [
         child
