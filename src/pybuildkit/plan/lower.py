@@ -131,6 +131,8 @@ class StageBuilder:
         self.ops: list[Op] = []
         self.args: list[tuple[str, str | None]] = list(args)
         self.env: dict[str, str] = dict(env) if env is not None else env_from_list(image.config.env)
+        # Names whose current value in `env` was set by an ARG (an ENV after it takes the name back).
+        self.from_arg: set[str] = {k for k, v in self.args if v is not None and k in self.env}
         self.cmd_set = False
         self.source = source
         self._ssh_count = 0
@@ -144,12 +146,6 @@ class StageBuilder:
     def _set_config(self, **changes: Any) -> None:
         self.image = attrs.evolve(self.image, config=attrs.evolve(self.image.config, **changes))
 
-    def _arg_names(self) -> set[str]:
-        return {k for k, _ in self.args}
-
-    def _image_env_keys(self) -> set[str]:
-        return {e.partition("=")[0] for e in self.config.env}
-
     def _expand(self, word: str, used: dict[str, str]) -> str:
         """Expand one word with the current env; record the ARGs (not shadowed by ENV) it read."""
         result = self.hooks.lex.process_word_with_matches(word, self.env)
@@ -162,11 +158,8 @@ class StageBuilder:
         return list(result.words)
 
     def _note(self, names: frozenset[str], used: dict[str, str]) -> None:
-        args = self._arg_names()
-        shadowed = self._image_env_keys()
-        for name in names:
-            if name in args and name not in shadowed and name in self.env:
-                used[name] = self.env[name]
+        for name in names & self.from_arg:
+            used[name] = self.env[name]
 
     def _args_in_scope(self) -> list[tuple[str, str]]:
         """BuildKit's runCommandString pairs: every ARG declared so far, its current value, once."""
@@ -237,6 +230,7 @@ class StageBuilder:
         for key, value in pairs:
             env = with_env(env, key, value)
             self.env[key] = value
+            self.from_arg.discard(key)
         self._set_config(env=env)
         self._config_op(c.span, "env", "ENV " + " ".join(f"{k}={v}" for k, v in pairs), used)
 
@@ -337,6 +331,7 @@ class StageBuilder:
             if value is not None:
                 if arg.key not in _NON_ENV_ARGS:
                     self.env[arg.key] = value
+                    self.from_arg.add(arg.key)
                 used[arg.key] = value
             self.args.append((arg.key, value))
             texts.append(arg.key if value is None else f"{arg.key}={value}")

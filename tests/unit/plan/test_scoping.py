@@ -123,3 +123,15 @@ def test_changed_arg_changes_only_ops_from_first_use() -> None:
     assert keys_one[:3] == keys_two[:3]
     assert keys_one[3] != keys_two[3]
     assert isinstance(ops_of(two)[-1], ExecOp)
+
+
+@pytest.mark.parametrize(
+    ("text", "used"),
+    [
+        ("FROM scratch\nARG V=1\nENV V=2\nCOPY $V /x\n", {}),
+        ("FROM scratch\nENV V=2\nARG V=1\nCOPY $V /x\n", {"V": "1"}),
+        ("FROM scratch AS a\nARG V=1\nFROM a\nCOPY $V /x\n", {"V": "1"}),
+    ],
+)
+def test_args_used_follow_who_set_the_value_last(text: str, used: dict[str, str]) -> None:
+    assert dict(ops_of(make_plan(text))[-1].build_args) == used
