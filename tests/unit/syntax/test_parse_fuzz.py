@@ -7,7 +7,6 @@ located one at that. About 200 examples in all, so it stays fast.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
