@@ -61,13 +61,17 @@ def grammar_origin() -> str:
 def parser() -> Lark:
     """The compiled LALR parser for every entry point; built once per process."""
     from lark import Lark
+    from lark.exceptions import LarkError
 
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        start=list(START_RULES),
-        propagate_positions=True,
-        maybe_placeholders=False,
-        cache=True,
-    )
+    try:
+        return Lark(
+            grammar_text(),
+            parser="lalr",
+            lexer="contextual",
+            start=list(START_RULES),
+            propagate_positions=True,
+            maybe_placeholders=False,
+            cache=True,
+        )
+    except LarkError as exc:  # a broken installation, not a broken Dockerfile
+        raise ParseError(f"the Dockerfile grammar ({grammar_origin()}) does not compile: {exc}") from None
