@@ -5,7 +5,7 @@ Layering: `dockerignore` is pure (strings in, verdicts out); `walker`, `ignorefi
 """
 
 from pybuildkit.context.build_context import BuildContext
-from pybuildkit.context.checksum import CHECKSUM_VERSION, Checksummer, ChecksumMode, file_digest
+from pybuildkit.context.checksum import CHECKSUM_VERSION, Checksummer, ChecksumMode, digest_sources, file_digest
 from pybuildkit.context.dockerignore import MatchInfo, Pattern, PatternMatcher, parse_ignore_text
 from pybuildkit.context.ignorefile import find_ignore_file, load_ignore, read_ignore_patterns
 from pybuildkit.context.memo import DigestMemo, MemoRecord
@@ -24,6 +24,7 @@ __all__ = [
     "PatternMatcher",
     "Selected",
     "context_path",
+    "digest_sources",
     "file_digest",
     "find_ignore_file",
     "load_ignore",

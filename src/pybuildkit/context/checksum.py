@@ -23,10 +23,11 @@ from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from pybuildkit.context.memo import DigestMemo, MemoRecord
-from pybuildkit.context.walker import Entry, Selected, entry_for
+from pybuildkit.context.dockerignore import PatternMatcher
+from pybuildkit.context.walker import Entry, Selected, entry_for, select
 from pybuildkit.errors import ContextError, UsageError
 
-__all__ = ["ChecksumMode", "Checksummer", "file_digest", "CHECKSUM_VERSION"]
+__all__ = ["ChecksumMode", "Checksummer", "file_digest", "digest_sources", "CHECKSUM_VERSION"]
 
 CHECKSUM_VERSION = 1
 
@@ -172,3 +173,20 @@ def file_digest(path: str | os.PathLike[str], mode: ChecksumMode = "full") -> st
     except OSError as exc:
         raise ContextError(f"cannot stat {fspath!r}: {exc.strerror}") from None
     return Checksummer(mode).entry_digest(entry_for(os.path.basename(fspath), fspath, st))
+
+
+def digest_sources(
+    root: str | os.PathLike[str],
+    sources: Sequence[str],
+    *,
+    ignore: PatternMatcher | None = None,
+    exclude: Sequence[str] = (),
+    mode: ChecksumMode = "full",
+    memo_path: str | os.PathLike[str] | None = None,
+) -> tuple[str, tuple[Selected, ...]]:
+    """The content digest of a COPY/ADD from the context, and the selection it was computed over
+    (so the copy itself can reuse the walk). The memo at `memo_path` is read and updated."""
+    selection = select(root, sources, ignore=ignore, exclude=exclude)
+    with DigestMemo(memo_path) as memo:
+        digest = Checksummer(mode, memo).selection_digest(selection)
+    return digest, selection

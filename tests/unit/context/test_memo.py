@@ -131,3 +131,18 @@ def test_two_processes_share_one_memo(tmp_path: Path) -> None:
     digest, warm = _check(ctx, memo)
     assert warm.reads == 0
     assert digest.encode() + b"\n" == outputs[0]
+
+
+def test_digest_sources_uses_and_fills_the_memo(tmp_path: Path) -> None:
+    from pybuildkit.context.checksum import digest_sources
+    from pybuildkit.context.dockerignore import PatternMatcher
+
+    ctx = tmp_path / "ctx"
+    _context(ctx, 6)
+    memo = tmp_path / "memo.db"
+    ignore = PatternMatcher.from_patterns(["d2"])
+    digest, selection = digest_sources(ctx, ["."], ignore=ignore, memo_path=memo)
+    assert [e.path for e in selection[0].entries if e.kind == "file"] == ["d0/f0.txt", "d0/f3.txt", "d1/f1.txt", "d1/f4.txt"]
+    with sqlite3.connect(memo) as conn:
+        assert conn.execute("SELECT count(*) FROM files").fetchone()[0] > 0
+    assert digest_sources(ctx, ["."], ignore=ignore, memo_path=memo)[0] == digest
