@@ -62,17 +62,17 @@ DEFAULT_PLATFORM = Platform(architecture="amd64", os="linux")
 class PlanOptions:
     """`--build-arg`, `--target` (case-insensitive stage name), `--platform` and `--label`.
 
-    `build_platform` is the platform of the machine running RUN steps (BUILDPLATFORM); it defaults
-    to the target platform, as BuildKit does when no build platform is given.
+    `build_platform` is the platform of the machine running RUN steps (BUILDPLATFORM). It is the
+    host's, not the target's: `FROM --platform=$BUILDPLATFORM` builder stages run natively while the
+    target is cross-built. Planning does no I/O, so the caller passes the host platform; the
+    default is linux/amd64.
     """
 
     build_args: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=freeze_map)
     target: str | None = None
     platform: Platform = attrs.field(default=DEFAULT_PLATFORM, converter=_to_platform)
     labels: FrozenMap[str, str] = attrs.field(factory=FrozenMap, converter=freeze_map)
-    build_platform: Platform | None = attrs.field(
-        default=None, converter=lambda v: None if v is None else _to_platform(v)
-    )
+    build_platform: Platform = attrs.field(default=DEFAULT_PLATFORM, converter=_to_platform)
 
 
 @runtime_checkable

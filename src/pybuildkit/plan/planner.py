@@ -64,7 +64,7 @@ class _Planner:
         stages = dockerfile.stages
         target_name = options.target or (stages[-1].name if stages else None) or ""
         predefined = platform_args(
-            options.platform, options.build_platform or options.platform, target_name, options.build_args
+            options.platform, options.build_platform, target_name, options.build_args
         )
         self.scope, self.global_consumed = global_args(dockerfile.global_args, predefined, options.build_args, self.lex)
         self.consumed: set[str] = set()

@@ -176,3 +176,18 @@ def test_plan_json_view_is_serialisable() -> None:
     assert data["result"] == result.result
     assert data["stages"][0]["ops"][0]["op"] == "source"
     assert [op.id for op in result.walk()][0] == CONTEXT_ID
+
+
+def test_from_platform_uses_build_platform_and_reaches_resolver() -> None:
+    resolver = FakeResolver()
+    result = make_plan("FROM --platform=$BUILDPLATFORM golang AS b\nFROM alpine\nCOPY --from=b /x /x\n", resolver, platform="linux/arm64")
+    assert ("golang", "linux/amd64") in resolver.calls and ("alpine", "linux/arm64") in resolver.calls
+    assert {s.name: s.platform for s in result.stages} == {"b": "linux/amd64", "stage-1": "linux/arm64"}
+
+
+def test_bad_platform_option_is_a_usage_error() -> None:
+    from pybuildkit.errors import UsageError
+    from pybuildkit.plan import PlanOptions
+
+    with pytest.raises(UsageError):
+        PlanOptions(platform="linux//")

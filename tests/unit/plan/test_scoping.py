@@ -25,6 +25,8 @@ ENV_CASES = [
     ("platform-arg-declared", "FROM scratch\nARG TARGETOS\nARG TARGETARCH\nENV X=$TARGETOS/$TARGETARCH\n", {}, "linux/amd64"),
     ("platform-arg-follows-platform", "FROM scratch\nARG TARGETPLATFORM\nENV X=$TARGETPLATFORM\n", {"platform": "linux/arm64"}, "linux/arm64"),
     ("build-platform", "FROM scratch\nARG BUILDPLATFORM\nENV X=$BUILDPLATFORM\n", {}, "linux/amd64"),
+    ("build-platform-is-host", "FROM scratch\nARG BUILDARCH\nARG TARGETARCH\nENV X=$BUILDARCH-$TARGETARCH\n", {"platform": "linux/arm64"}, "amd64-arm64"),
+    ("arm-variant", "FROM scratch\nARG TARGETVARIANT\nENV X=v:$TARGETVARIANT\n", {"platform": "linux/arm/v6"}, "v:v6"),
     ("targetstage-default-last", "FROM scratch AS one\nFROM scratch AS Two\nARG TARGETSTAGE\nENV X=$TARGETSTAGE\n", {}, "two"),
     ("env-same-instruction-sees-old", "FROM scratch\nENV V=1\nENV V=2 X=$V\n", {}, "1"),
     ("arg-inherited-from-base-stage", "FROM scratch AS a\nARG V=5\nFROM a\nENV X=$V\n", {}, "5"),
