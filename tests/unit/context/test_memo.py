@@ -8,10 +8,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from pybuildkit.context.checksum import Checksummer
-from pybuildkit.context.memo import DigestMemo
+from pybuildkit.context.memo import RACY_MARGIN_NS, DigestMemo
 from pybuildkit.context.walker import walk
 
 
@@ -108,7 +109,7 @@ _WORKER = textwrap.dedent(
     """
     import sys
     from pybuildkit.context.checksum import Checksummer
-    from pybuildkit.context.memo import DigestMemo
+    from pybuildkit.context.memo import RACY_MARGIN_NS, DigestMemo
     from pybuildkit.context.walker import walk
     with DigestMemo(sys.argv[2], racy_margin_ns=0) as memo:
         print(Checksummer("full", memo).tree_digest(walk(sys.argv[1])))
@@ -139,6 +140,7 @@ def test_digest_sources_uses_and_fills_the_memo(tmp_path: Path) -> None:
 
     ctx = tmp_path / "ctx"
     _context(ctx, 6)
+    time.sleep(RACY_MARGIN_NS / 1e9 + 0.02)  # ctime cannot be backdated: let the files age
     memo = tmp_path / "memo.db"
     ignore = PatternMatcher.from_patterns(["d2"])
     digest, selection = digest_sources(ctx, ["."], ignore=ignore, memo_path=memo)
