@@ -7,7 +7,7 @@ how the parser is checked against BuildKit. Values are quoted the way Go's `strc
 from __future__ import annotations
 
 from pybuildkit.syntax.ast import Document, Node
-from pybuildkit.syntax.gostr import go_quote
+from pybuildkit.syntax.gostr import go_quote, go_trim_space
 
 __all__ = ["dump", "dump_node"]
 
@@ -20,7 +20,7 @@ def dump_node(node: Node) -> str:
     if node.child is not None:
         parts.append("(" + dump_node(node.child) + ")")
     parts.extend(go_quote(arg) for arg in node.args)
-    return " ".join(parts).strip()
+    return go_trim_space(" ".join(parts))
 
 
 def dump(document: Document) -> str:

@@ -59,6 +59,7 @@ def _dump(text: str | bytes) -> str:
         ("FROM a\nRUN x \\\n  # comment\n  y", '(from "a")\n(run "x   y")'),
         ("FROM a\nRUN x \\", '(from "a")\n(run "x")'),
         ("FROM a\n\\", '(from "a")\n("")'),
+        ("\x1c x", '(\x1c "")'),
         ("FROM a\nRUN x \\\\", '(from "a")\n(run "x \\\\\\\\")'),
         ("  # indented comment\n\tRUN a # not a comment", '(run "a # not a comment")'),
         ("# escape=`\nFROM a\nRUN x `\n y\nENV a=`\"b", '(from "a")\n(run "x  y")\n(env "a" "`\\"b" "=")'),
