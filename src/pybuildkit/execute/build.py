@@ -99,12 +99,19 @@ def _source_date_epoch(options: BuildOptions) -> int | None:
 
 def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSink | None) -> BuildResult:
     from pybuildkit.api import parse
-    from pybuildkit.plan import PlanOptions, plan
 
     sink = on_event or (lambda event: None)
     started = time.monotonic()
     dockerfile = parse(text, path)
-    store = Store(options.root if options.root is not None else default_root())
+    with Store(options.root if options.root is not None else default_root()) as store:
+        return _build_in(store, options, dockerfile, text, path, sink, started)
+
+
+def _build_in(
+    store: Store, options: BuildOptions, dockerfile: Any, text: str, path: str, sink: ev.EventSink, started: float
+) -> BuildResult:
+    from pybuildkit.plan import PlanOptions, plan
+
     resolver = StoreResolver(store)
     plan_options = PlanOptions(
         build_args=dict(options.build_args),
@@ -116,6 +123,7 @@ def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSin
     exec_options = ExecOptions(
         context_dir=options.context.resolve(),
         dockerfile=Path(path) if options.dockerfile_text is None else None,
+        source=text,
         no_cache=options.no_cache,
         no_cache_stages=frozenset(s.lower() for s in options.no_cache_filter),
         compression=_layer_compression(options),

@@ -69,6 +69,7 @@ class ExecOptions:
     hostname: str = "buildkitsandbox"
     checksum_mode: str = "full"
     dockerfile: Path | None = None
+    source: str = ""
     previous_steps: Mapping[str, KeyInputs] = attrs.field(factory=dict)
 
 
@@ -207,8 +208,9 @@ class Executor:
         steps: dict[str, ev.Step] = {}
         for stage in plan.stages:
             shown = [op for op in stage.ops if _is_step(op, stage)]
+            lines = self.options.source.splitlines()
             for i, op in enumerate(shown, 1):
-                name = _step_name(op)
+                name = _step_name(op, lines)
                 steps[op.id] = ev.Step(
                     id=f"{stage.name}/{i}", stage=stage.name, index=i, total=len(shown), name=name,
                     line=op.span.line if op.span else None,
@@ -477,15 +479,17 @@ def _is_step(op: Op, stage: StagePlan) -> bool:
     return isinstance(op, SourceOp) and op is stage.ops[0]
 
 
-def _step_name(op: Op) -> str:
+def _step_name(op: Op, lines: Sequence[str]) -> str:
+    """The instruction as the user wrote it (continuations joined), as BuildKit names steps."""
     if isinstance(op, SourceOp):
-        if op.kind == "stage":
-            return f"FROM {op.ref}"
         return f"FROM {op.ref or 'scratch'}"
-    text = op.created_by
-    for prefix in ("/bin/sh -c ",):
-        text = text.replace(prefix, "")
-    return text.removesuffix(" # buildkit")
+    if op.span is not None and 1 <= op.span.line <= len(lines):
+        end = min(op.span.end_line or op.span.line, len(lines))
+        text = " ".join(line.strip().rstrip("\\").strip() for line in lines[op.span.line - 1 : end])
+        keyword = text.split(None, 1)[0].upper() if text else ""
+        if keyword in ("RUN", "COPY", "ADD", "WORKDIR"):
+            return " ".join([keyword, *text.split(None, 1)[1:]])
+    return op.created_by.removesuffix(" # buildkit")
 
 
 def _display_command(op: ExecOp) -> str:
