@@ -101,3 +101,10 @@ def test_plan_module_is_pure_and_layered(path: Path) -> None:
             assert node.func.id != "open", f"{path.name} calls open()"
     assigned = {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
     assert "__all__" in assigned
+
+
+@pytest.mark.parametrize(("trigger", "message"), [("FROM x", "FROM isn't allowed"), ("ONBUILD RUN x", "Chaining ONBUILD")])
+def test_forbidden_image_triggers(trigger: str, message: str) -> None:
+    resolver = FakeResolver({"base": image(on_build=(trigger,))})
+    with pytest.raises(DockerfileError, match=message):
+        make_plan("FROM base\n", resolver)
