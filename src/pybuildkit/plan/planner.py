@@ -39,8 +39,9 @@ def parse_trigger(expression: str, span: Span, path: str = "Dockerfile") -> Inst
             raise PlanError("onbuild trigger should be a single expression")
         node = attrs.evolve(document.nodes[0], span=span)
         if node.keyword.lower() in ("from", "maintainer", "onbuild"):
-            word = "Chaining ONBUILD via `ONBUILD ONBUILD`" if node.keyword.lower() == "onbuild" else node.keyword.upper()
-            raise PlanError(f"{word} isn't allowed as an ONBUILD trigger")
+            if node.keyword.lower() == "onbuild":
+                raise PlanError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+            raise PlanError(f"{node.keyword.upper()} isn't allowed as an ONBUILD trigger")
         return from_node(node)
     except DockerfileError as exc:
         exc.span = span
