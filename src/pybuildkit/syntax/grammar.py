@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pybuildkit.errors import ParseError
@@ -31,20 +30,20 @@ _GRAMMAR_NAME = "dockerfile.lark"
 
 @functools.cache
 def _locate() -> tuple[str, str]:
-    try:
-        packaged = resources.files("pybuildkit").joinpath("grammar", _GRAMMAR_NAME)
-        if packaged.is_file():
-            return packaged.read_text(encoding="utf-8"), f"pybuildkit/grammar/{_GRAMMAR_NAME}"
-    except (ModuleNotFoundError, OSError):  # pragma: no cover - namespace oddities
-        pass
-    checkout = Path(__file__).resolve().parents[3] / "grammar" / _GRAMMAR_NAME
-    try:
-        return checkout.read_text(encoding="utf-8"), str(checkout)
-    except OSError as exc:
-        raise ParseError(
-            f"the Dockerfile grammar is missing: neither pybuildkit/grammar/{_GRAMMAR_NAME} "
-            f"nor {checkout} could be read ({exc.strerror})"
-        ) from None
+    package = resources.files("pybuildkit")
+    packaged = package.joinpath("grammar", _GRAMMAR_NAME)
+    # In a source checkout the package is src/pybuildkit and the grammar is ../../grammar/.
+    checkout = package.joinpath("..", "..", "grammar", _GRAMMAR_NAME)
+    for candidate, origin in ((packaged, f"pybuildkit/grammar/{_GRAMMAR_NAME}"), (checkout, str(checkout))):
+        try:
+            if candidate.is_file():
+                return candidate.read_text(encoding="utf-8"), origin
+        except OSError:  # pragma: no cover - unreadable file: try the next place
+            continue
+    raise ParseError(
+        f"the Dockerfile grammar is missing: neither pybuildkit/grammar/{_GRAMMAR_NAME} "
+        f"in the installed package nor grammar/{_GRAMMAR_NAME} in a source checkout"
+    )
 
 
 def grammar_text() -> str:
