@@ -36,6 +36,8 @@ import attrs
 
 from pybuildkit.context import (
     Checksummer,
+    ChecksumMode,
+    DigestMemo,
     Entry,
     PatternMatcher,
     Selected,
@@ -67,7 +69,8 @@ class CopySpec:
     absolute container path with its trailing `/` kept. `user_root` is where --chown names are
     looked up (default: `dest_root`; for `--link` pass the stage's root while `dest_root` is the
     empty layer). `scratch_dir` is where remote and heredoc sources are staged (default: the
-    system temp dir).
+    system temp dir). `checksum_mode` and `memo_path` (a `DigestMemo` file) only matter to
+    `source_digest`.
     """
 
     dest: str
@@ -87,6 +90,8 @@ class CopySpec:
     unpack: bool | None = None
     user_root: Path | None = None
     scratch_dir: Path | None = None
+    checksum_mode: ChecksumMode = "full"
+    memo_path: Path | None = None
 
     @property
     def instruction(self) -> str:
@@ -457,17 +462,25 @@ def source_digest(spec: CopySpec, *, checksummer: Checksummer | None = None) -> 
 
     Returns (digest, manifest): the manifest maps `source/relpath` (the source as selected,
     `/`-joined with the path below it) and `<<name` for heredocs to per-entry digests. Built on
-    `pybuildkit.context.Checksummer`, so an unchanged file costs a `stat` when its memo is warm.
+    `pybuildkit.context.Checksummer`, so an unchanged file costs a `stat` when its memo is warm
+    (without a `checksummer`, one is made from `spec.checksum_mode` and `spec.memo_path`, and
+    its memo is flushed before returning).
     Remote ADD sources are not included: their content is only known by fetching them.
     """
-    summer = checksummer or Checksummer()
+    summer = checksummer
+    if summer is None:
+        memo = DigestMemo(spec.memo_path) if spec.memo_path is not None else DigestMemo()
+        summer = Checksummer(spec.checksum_mode, memo)
     selection = list(_selection_for_digest(spec))
     manifest: dict[str, str] = {}
     for selected in selection:
         for entry in selected.entries:
             key = posixpath.join(selected.source, entry.path) if entry.path else selected.source
             manifest[key] = summer.entry_digest(entry)
-    parts = [summer.selection_digest(selection)]
+    selection_digest = summer.selection_digest(selection)
+    if checksummer is None:
+        summer.memo.flush()
+    parts = [selection_digest]
     for name, data in spec.inline:
         raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogateescape")
         key = f"<<{name}"

@@ -19,8 +19,8 @@ from pybuildkit.errors import BuildError
 __all__ = ["ModeChange", "parse_mode_change"]
 
 _OCTAL = re.compile(r"[0-7]+")
-_CLAUSE = re.compile(r"([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)")
-_ACTION = re.compile(r"([-+=])([rwxXst]*|[ugo])")
+_CLAUSE = re.compile(r"([ugoa]*)((?:[-+=](?:[ugo]|[rwxXst]*))+)")
+_ACTION = re.compile(r"([-+=])([ugo]|[rwxXst]*)")
 
 _WHO_BITS = {
     "u": stat.S_ISUID | stat.S_IRWXU,
