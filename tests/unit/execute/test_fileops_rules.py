@@ -11,7 +11,7 @@ from pybuildkit.context import PatternMatcher
 from pybuildkit.errors import BuildError, ContextError, PybuildkitError
 from pybuildkit.execute.fileops import CopySpec, apply_copy
 
-from .fileops_support import DIR, link, make_tree, read_tree
+from .test_fileops_support import DIR, link, make_tree, read_tree
 
 CONTEXT = {
     "a.txt": "A",

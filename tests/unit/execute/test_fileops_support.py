@@ -1,4 +1,4 @@
-"""Tiny tree builders for the file-operation tests: a dict in, a directory out, and back."""
+"""Tiny tree builders for the file-operation tests (no tests here): a dict in, a directory out, and back."""
 
 from __future__ import annotations
 
