@@ -49,7 +49,8 @@ class Checksummer:
     """Computes entry, tree and selection digests, counting how much content it really read.
 
     `reads` counts files whose content was hashed, `hits` files answered by the memo. Call
-    `memo.flush()` (or use the memo as a context manager) to persist what was learnt.
+    `memo.flush()` (or use the memo as a context manager) to persist what was learnt. One per
+    thread: the counters and the memo's pending writes are not locked.
     """
 
     def __init__(self, mode: ChecksumMode = "full", memo: DigestMemo | None = None) -> None:
