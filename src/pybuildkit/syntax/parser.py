@@ -88,7 +88,6 @@ class _Reader:
             self.lines.pop()
         self.index = 0
         self.path = path
-        self.text = text
 
     def at_end(self) -> bool:
         return self.index >= len(self.lines)
@@ -104,16 +103,24 @@ class _Reader:
                 )
         return line
 
+    def physical(self, line_number: int) -> str:
+        """Physical line `line_number` (1-based) as the parser saw it: BOM dropped, ending kept."""
+        line = self.lines[line_number - 1]
+        return line.removeprefix(_BOM) if line_number == 1 else line
+
     def source(self) -> str:
         """The text for error excerpts: our line numbering, printable on any terminal."""
-        flat = (_trim_newline(line).translate(_EXCERPT_FLATTEN) for line in self.lines)
-        text = "\n".join(flat)
-        return replace_surrogates(text)
+        flat = (
+            _trim_newline(self.physical(n)).translate(_EXCERPT_FLATTEN)
+            for n in range(1, len(self.lines) + 1)
+        )
+        return replace_surrogates("\n".join(flat))
 
     def column(self, line_number: int) -> int:
+        """1-based column of the first non-blank character of a line (1 past the end if none)."""
         if not 1 <= line_number <= len(self.lines):
             return 1
-        raw = self.lines[line_number - 1].removeprefix(_BOM) if line_number == 1 else self.lines[line_number - 1]
+        raw = _trim_newline(self.physical(line_number))
         return len(raw) - len(go_trim_left_space(raw)) + 1
 
     def error(self, message: str, line: int, end_line: int | None = None) -> ParseError:
