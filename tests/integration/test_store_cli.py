@@ -107,3 +107,22 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, pybuild, argv: tuple[str, ..
     code, _, err = pybuild(*argv)
     assert code == 1 and err.startswith("error: ") and message in err
     assert not (tmp_path / "out.tar").exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "text"), [(0, "0B"), (999, "999B"), (1000, "1kB"), (1_234_567, "1.23MB"), (5_000_000_000, "5GB")]
+)
+def test_human_size(size: int, text: str) -> None:
+    from pybuildkit.cli.cmd_images import human_size
+
+    assert human_size(size) == text
+
+
+@pytest.mark.parametrize(
+    ("created", "text"),
+    [(None, "N/A"), ("garbage", "N/A"), ("1970-01-01T01:59:30Z", "Less than a minute ago"), ("1970-01-01T00:00:30Z", "1 hour ago"), ("1970-01-01T00:00:00Z", "2 hours ago")],
+)
+def test_human_age(created: str | None, text: str) -> None:
+    from pybuildkit.cli.cmd_images import human_age
+
+    assert human_age(created, now=7200.0) == text

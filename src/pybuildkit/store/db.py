@@ -69,6 +69,16 @@ class Database:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        try:
+            self._create_schema()
+        except sqlite3.Error as exc:
+            self.close()
+            raise StoreError(f"store database {path} is unusable: {exc}", hint="is it a pybuild store? try another --root") from None
+        except StoreError:
+            self.close()
+            raise
+
+    def _create_schema(self) -> None:
         with self.write() as conn:
             # executescript() would COMMIT the open transaction first; run statements one by one.
             for statement in _SCHEMA.split(";"):
@@ -77,9 +87,9 @@ class Database:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
                 conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            elif not str(row[0]).isdigit() or int(row[0]) > SCHEMA_VERSION:
                 raise StoreError(
-                    f"store {path.parent} has schema version {row[0]}, newer than this pybuild's {SCHEMA_VERSION}",
+                    f"store {self.path.parent} has schema version {row[0]}, newer than this pybuild's {SCHEMA_VERSION}",
                     hint="upgrade pybuildkit, or use another --root",
                 )
 

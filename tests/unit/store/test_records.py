@@ -228,3 +228,17 @@ def test_gc_inside_own_lease_is_an_error_not_a_deadlock(store: Store) -> None:
         store.gc()
     ingest.abort()
     assert store.gc(grace_seconds=0).removed_blobs == ()
+
+
+@pytest.mark.parametrize("content", [b"this is not a database" * 100, b"SQLite format 3\x00" + b"\xff" * 200])
+def test_garbage_database_is_a_store_error(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "store.db").write_bytes(content)
+    with pytest.raises(StoreError):
+        Store(tmp_path / "s")
+
+
+def test_unwritable_root_is_a_store_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError):
+        Store(tmp_path / "file" / "store")
