@@ -8,6 +8,7 @@ prints BuildKit's AST dump format instead, which is what the conformance corpus 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="parse a Dockerfile and show its stages and instructions",
         description="Parse a Dockerfile and show its stages and instructions (nothing is built).",
     )
-    parser.add_argument("path", metavar="PATH", help="the Dockerfile to read, or - for stdin")
+    parser.add_argument(
+        "path", metavar="PATH", help="the Dockerfile to read (a directory means DIR/Dockerfile), or - for stdin"
+    )
     parser.add_argument(
         "--dump", action="store_true", help="print BuildKit's AST dump format instead"
     )
@@ -42,6 +45,8 @@ def _read(path: str) -> tuple[bytes, str]:
 
     if path == "-":
         return sys.stdin.buffer.read(), "<stdin>"
+    if os.path.isdir(path):
+        path = os.path.join(path, "Dockerfile")
     try:
         with open(path, "rb") as handle:
             return handle.read(), path

@@ -60,6 +60,11 @@ def test_dump(dockerfile: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> N
     )
 
 
+def test_directory_means_its_dockerfile(dockerfile: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    assert main(["parse", "--dump", str(dockerfile.parent)]) == 0
+    assert capsysbinary.readouterr().out.startswith(b'(arg "BASE=busybox")\n')
+
+
 def test_stdin(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"FROM a\nRUN caf\xe9\n")))
     assert main(["parse", "--dump", "-"]) == 0
