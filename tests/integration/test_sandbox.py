@@ -166,7 +166,7 @@ def test_numeric_user_not_in_passwd(busybox_template: Path) -> None:
 def test_output_is_streamed_while_running(busybox_template: Path) -> None:
     arrivals: list[tuple[float, bytes]] = []
     status = run(
-        SandboxSpec(busybox_template, ["/bin/sh", "-c", "echo first; sleep 0.4; echo second >&2"]),
+        SandboxSpec(busybox_template, ["/bin/sh", "-c", "echo first; sleep 0.6; echo second >&2"]),
         lambda chunk: arrivals.append((time.monotonic(), chunk)),
     )
     finished = time.monotonic()

@@ -102,10 +102,13 @@ def test_tty_mode_gives_a_terminal(busybox_template: Path) -> None:
     assert status == 0 and out.replace(b"\r", b"") == b"is-a-tty\n"
 
 
-def test_init_mode_reaps_orphans(busybox_template: Path) -> None:
-    script = "sh -c 'sleep 0.1 &'; sleep 0.5; ps -o stat | grep -c Z; true"
-    status, out = _capture(SandboxSpec(busybox_template, ["/bin/sh", "-c", script], init=True))
-    assert (status, out) == (0, b"0\n")
+@pytest.mark.parametrize(("init", "zombies"), [(True, b"0\n"), (False, b"1\n")])
+def test_init_mode_reaps_orphans(busybox_template: Path, init: bool, zombies: bytes) -> None:
+    # The orphaned sleep is reparented to PID 1: our init reaps it; a command that became PID 1
+    # (here `sleep`, exec'd by the shell) does not, so a zombie shows up without init.
+    script = "(sleep 0.4; ps -o stat,comm | grep -c ^Z) & sh -c 'sleep 0.05 &'; exec sleep 0.8"
+    status, out = _capture(SandboxSpec(busybox_template, ["/bin/sh", "-c", script], init=init))
+    assert (status, out) == (0, zombies)
 
 
 def test_output_to_a_log_file(busybox_template: Path, tmp_path: Path) -> None:
