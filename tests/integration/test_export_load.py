@@ -233,3 +233,30 @@ def test_truncated_archive(tmp_path: Path, source: Store, fresh: Store, image: S
     with pytest.raises(ImageError):
         load_archive(fresh, tmp_path / "cut.tar")
     assert fresh.images() == []
+
+
+def test_legacy_docker_archive_with_shared_symlinked_layer_and_gzip(tmp_path: Path, source: Store, fresh: Store) -> None:
+    """`docker save a b` (Docker < 25) writes a shared layer once and symlinks it; archives are
+    often gzipped in transit. Both load."""
+    first = make_image(source, [{"base": b"shared"}], tags=("one",))
+    second = make_image(source, [{"base": b"shared"}, {"top": b"2"}], tags=("two",))
+    export_docker_archive(source, ["one", "two"], tmp_path / "plain.tar")
+    with tarfile.open(tmp_path / "plain.tar") as tar:
+        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}  # type: ignore[union-attr]
+    entries = json.loads(members["manifest.json"])
+    shared = entries[0]["Layers"][0]
+    entries[1]["Layers"][0] = "alias/layer.tar"
+    members["manifest.json"] = json.dumps(entries).encode()
+    import gzip as gz
+
+    with gz.open(tmp_path / "legacy.tar.gz", "wb") as raw, tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("alias/layer.tar")
+        link.type, link.linkname = tarfile.SYMTYPE, f"../{shared}"
+        tar.addfile(link)
+    loaded = load_archive(fresh, tmp_path / "legacy.tar.gz")
+    assert [image.config_digest for image in loaded] == [first.config_digest, second.config_digest]
+    assert fresh.check(deep=True).ok

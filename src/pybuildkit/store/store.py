@@ -407,6 +407,16 @@ class Store:
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
 
+    def prune_cache(self, *, unused_for_seconds: float = 0.0) -> int:
+        """Drop cache records not used for `unused_for_seconds` (0: all); their blobs become garbage
+        for `gc()`. Returns how many records went."""
+        cutoff = time.time() - unused_for_seconds
+        try:
+            with self._db.write() as conn:
+                return conn.execute("DELETE FROM cache WHERE last_used <= ?", (cutoff,)).rowcount
+        except sqlite3.Error as exc:
+            raise _sql_error(exc) from None
+
     def cache_keys(self) -> tuple[str, ...]:
         try:
             rows = self._db.read().execute("SELECT key FROM cache ORDER BY key").fetchall()

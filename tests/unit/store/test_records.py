@@ -242,3 +242,16 @@ def test_unwritable_root_is_a_store_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StoreError):
         Store(tmp_path / "file" / "store")
+
+
+def test_prune_cache_frees_its_blobs_for_gc(store: Store) -> None:
+    old, _ = put_layer(store, layer_tar({"old": b"1"}))
+    new, _ = put_layer(store, layer_tar({"new": b"2"}))
+    store.put_cache(CacheRecord(key="old", layer=old))
+    with sqlite3.connect(store.root / "store.db") as conn:
+        conn.execute("UPDATE cache SET last_used = 0 WHERE key = 'old'")
+    store.put_cache(CacheRecord(key="new", layer=new))
+    assert store.prune_cache(unused_for_seconds=3600) == 1
+    assert store.cache_keys() == ("new",)
+    assert set(store.gc(grace_seconds=0).removed_blobs) == {old.digest}
+    assert store.prune_cache() == 1 and store.cache_keys() == ()
