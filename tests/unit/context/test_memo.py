@@ -148,3 +148,25 @@ def test_digest_sources_uses_and_fills_the_memo(tmp_path: Path) -> None:
     with sqlite3.connect(memo) as conn:
         assert conn.execute("SELECT count(*) FROM files").fetchone()[0] > 0
     assert digest_sources(ctx, ["."], ignore=ignore, memo_path=memo)[0] == digest
+
+
+def test_memo_is_capped_oldest_first(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    _context(ctx, 12)
+    memo_path = tmp_path / "memo.db"
+    with DigestMemo(memo_path, racy_margin_ns=0, max_rows=5) as memo:
+        Checksummer("full", memo).tree_digest(walk(ctx))
+    with sqlite3.connect(memo_path) as conn:
+        assert conn.execute("SELECT count(*) FROM files").fetchone()[0] == 5
+
+
+def test_small_lookups_one_by_one_then_bulk(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pybuildkit.context.memo as memo_mod
+
+    ctx = tmp_path / "ctx"
+    _context(ctx, 10)
+    memo_path = tmp_path / "memo.db"
+    _check(ctx, memo_path)
+    monkeypatch.setattr(memo_mod, "_LAZY_LOOKUPS", 3)
+    _, warm = _check(ctx, memo_path)
+    assert warm.reads == 0
