@@ -27,7 +27,7 @@ from pybuildkit.snapshot.entries import (
     entry_for,
     is_overlay_opaque,
     is_overlay_whiteout,
-    is_overlay_xattr,
+    is_private_xattr,
     opaque_entry,
     sorted_children,
     walk_subtree,
@@ -36,12 +36,16 @@ from pybuildkit.snapshot.entries import (
 
 __all__ = ["Baseline", "materialize", "baseline_of", "diff_entries"]
 
+# Inode numbers are reused at once on ext4: `rm -rf d && mkdir d` can give the new d the old
+# number. Baseline dirs carry this marker; a new inode never does, whatever its number.
+_MARKER = "trusted.pybuildkit.baseline" if os.geteuid() == 0 else "user.pybuildkit.baseline"
+
 
 @attrs.frozen
 class Baseline:
     """What a directory held before a step ran: per path, its identity and change signature."""
 
-    objects: dict[str, tuple[int, int, tuple[int, ...]]]  # path -> (inode, file type, signature)
+    objects: dict[str, tuple[int, int, tuple[int, ...], bool]]  # path -> (inode, type, signature, marked)
     children: dict[str, tuple[str, ...]]
 
 
@@ -69,7 +73,7 @@ def _copy_metadata(src: str, dst: str, st: os.stat_result, *, times: bool) -> No
     except OSError:
         names = []
     for name in names:
-        if is_overlay_xattr(name):
+        if is_private_xattr(name):
             continue
         try:
             os.setxattr(dst, name, os.getxattr(src, name, follow_symlinks=False), follow_symlinks=False)
@@ -123,7 +127,7 @@ def _apply_layer_dir(src: str, dst: str, hardlinks: dict[tuple[int, int], str]) 
 
 def baseline_of(root: Path) -> Baseline:
     """Record `root`'s current state, then wait until the clock has left its last ctime tick."""
-    objects: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+    objects: dict[str, tuple[int, int, tuple[int, ...], bool]] = {}
     children: dict[str, tuple[str, ...]] = {}
     newest = 0
 
@@ -133,7 +137,11 @@ def baseline_of(root: Path) -> Baseline:
         for child in sorted_children(abspath):
             st = child.stat(follow_symlinks=False)
             crel = f"{rel}/{child.name}" if rel else child.name
-            objects[crel] = (st.st_ino, stat.S_IFMT(st.st_mode), _signature(st))
+            marked = False
+            if stat.S_ISDIR(st.st_mode):
+                marked = _mark(child.path)
+                st = os.lstat(child.path)  # the marker itself moved the ctime
+            objects[crel] = (st.st_ino, stat.S_IFMT(st.st_mode), _signature(st), marked)
             newest = max(newest, st.st_ctime_ns)
             names.append(child.name)
             if stat.S_ISDIR(st.st_mode):
@@ -143,6 +151,22 @@ def baseline_of(root: Path) -> Baseline:
     visit(os.fspath(root), "")
     _wait_past(Path(root).parent, newest)
     return Baseline(objects=objects, children=children)
+
+
+def _mark(path: str) -> bool:
+    try:
+        os.setxattr(path, _MARKER, b"1", follow_symlinks=False)
+    except OSError:
+        return False  # no xattrs here: identity falls back to the inode number alone
+    return True
+
+
+def _marked(path: str) -> bool:
+    try:
+        os.getxattr(path, _MARKER, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _wait_past(scratch: Path, newest_ns: int) -> None:
@@ -191,7 +215,8 @@ def _diff_dir(
         child = current[name]
         st = child.stat(follow_symlinks=False)
         old = base.objects.get(crel)
-        if old is None or old[0] != st.st_ino or old[1] != stat.S_IFMT(st.st_mode):
+        replaced = old is not None and old[1] == stat.S_IFDIR and old[3] and not _marked(child.path)
+        if old is None or replaced or old[0] != st.st_ino or old[1] != stat.S_IFMT(st.st_mode):
             entry = entry_for(child.path, crel, st, hardlinks)
             if entry is None:
                 continue

@@ -22,7 +22,8 @@ __all__ = [
     "WHITEOUT_PREFIX",
     "OPAQUE_MARKER",
     "OVERLAY_OPAQUE_XATTRS",
-    "is_overlay_xattr",
+    "PRIVATE_XATTR_PREFIXES",
+    "is_private_xattr",
     "read_xattrs",
     "entry_for",
     "whiteout_entry",
@@ -39,7 +40,8 @@ KINDS = ("file", "hardlink", "symlink", "char", "block", "dir", "fifo")
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 OVERLAY_OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
-_OVERLAY_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
+#: Overlayfs' bookkeeping and our own copy-backend markers: never part of a layer, in or out.
+PRIVATE_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.", "trusted.pybuildkit.", "user.pybuildkit.")
 
 
 @attrs.frozen
@@ -64,9 +66,9 @@ class Entry:
     source: str | None = None
 
 
-def is_overlay_xattr(name: str) -> bool:
-    """Overlayfs' own bookkeeping: never part of a layer."""
-    return name.startswith(_OVERLAY_XATTR_PREFIXES)
+def is_private_xattr(name: str) -> bool:
+    """Overlayfs' own bookkeeping, or our markers: never part of a layer."""
+    return name.startswith(PRIVATE_XATTR_PREFIXES)
 
 
 def read_xattrs(path: str) -> tuple[tuple[str, bytes], ...]:
@@ -79,7 +81,7 @@ def read_xattrs(path: str) -> tuple[tuple[str, bytes], ...]:
         return ()
     out = []
     for name in sorted(names):
-        if is_overlay_xattr(name):
+        if is_private_xattr(name):
             continue
         try:
             out.append((name, os.getxattr(path, name, follow_symlinks=False)))

@@ -30,7 +30,7 @@ from typing import BinaryIO
 import attrs
 
 from pybuildkit.errors import ImageError, StoreError
-from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX
+from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX, is_private_xattr
 
 __all__ = ["UnpackLimits", "ApplyResult", "apply_layer", "detect_compression"]
 
@@ -499,8 +499,8 @@ def _xattrs_of(m: tarfile.TarInfo) -> list[tuple[str, bytes]]:
     for key, value in m.pax_headers.items():
         if key.startswith("SCHILY.xattr."):
             name = key[len("SCHILY.xattr."):]
-            if name.startswith(("trusted.overlay.", "user.overlay.")):
-                continue  # a layer must not smuggle in overlayfs' own control attributes
+            if is_private_xattr(name):
+                continue  # a layer must not smuggle in overlayfs' (or our) control attributes
             out.append((name, value.encode("utf-8", "surrogateescape")))
     return out
 
