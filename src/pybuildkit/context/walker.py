@@ -390,6 +390,7 @@ def select(
     *,
     ignore: PatternMatcher | None = None,
     exclude: Sequence[str] = (),
+    allow_empty_wildcard: bool = True,
 ) -> tuple[Selected, ...]:
     """Everything COPY/ADD `sources` bring from the context, source by source.
 
@@ -405,7 +406,7 @@ def select(
         rel_source = context_path(source)
         wildcard = has_wildcards(rel_source)
         base = _wildcard_base(rel_source) if wildcard else ""
-        for rel in resolve_sources(root_fs, source, ignore=ignore):
+        for rel in resolve_sources(root_fs, source, ignore=ignore, allow_empty_wildcard=allow_empty_wildcard):
             if wildcard and excluder:
                 relative = rel[len(base) + 1 :] if base else rel
                 if excluder.matches_in_walk(relative):

@@ -192,3 +192,9 @@ def test_undecodable_names_walk_and_match(tmp_path: Path) -> None:
     assert _paths(tmp_path) == [f"dir {name}", f"file {name}/x.log", "file ok.txt"]
     assert _paths(tmp_path, ignore=_m("caf?")) == ["file ok.txt"]
     assert _paths(tmp_path, ignore=_m("**/*.log")) == [f"dir {name}", "file ok.txt"]
+
+
+def test_select_empty_wildcard(tmp_path: Path) -> None:
+    assert select(tmp_path, ["*.none"]) == ()
+    with pytest.raises(ContextError, match="matches nothing"):
+        select(tmp_path, ["*.none"], allow_empty_wildcard=False)
