@@ -110,6 +110,7 @@ def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSin
 def _build_in(
     store: Store, options: BuildOptions, dockerfile: Any, text: str, path: str, sink: ev.EventSink, started: float
 ) -> BuildResult:
+    from pybuildkit.exporters import host_platform
     from pybuildkit.plan import PlanOptions, plan
 
     resolver = StoreResolver(store)
@@ -117,6 +118,7 @@ def _build_in(
         build_args=dict(options.build_args),
         target=options.target,
         labels=dict(options.labels),
+        build_platform=host_platform(),
         **({"platform": options.platform} if options.platform else {}),
     )
     lineage = _lineage_path(store.root, options.context, path, options.target)

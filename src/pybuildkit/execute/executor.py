@@ -229,7 +229,8 @@ class Executor:
             created = max((h.created for h in parent.history if h.created), default=None) or self._created()
             if self.options.source_date_epoch is not None:
                 created = self._created()
-            return attrs.evolve(parent, image=op.config, history=parent.history + (op.history(created),))
+            history = parent.history + ((op.history(created),) if op.has_history else ())
+            return attrs.evolve(parent, image=op.config, history=history)
         if isinstance(op, SourceOp):
             if step is not None:
                 self.emit(ev.StepCached(time=time.time(), step=step))
@@ -294,7 +295,10 @@ class Executor:
         self, plan: BuildPlan, op: ExecOp | FileOp, results: Mapping[str, StepResult], step: ev.Step | None, stage: StagePlan
     ) -> tuple[StepResult, bool, str]:
         parent = results[op.parent]
-        inputs = {name: results[name].key for name in op.inputs[1:] if name in results and name != CONTEXT_ID}
+        # Inputs are named by their slot, never by op id: ids are positional and shift with lines.
+        inputs = {
+            f"input{i}": results[name].key for i, name in enumerate(op.inputs) if i > 0 and name in results and name != CONTEXT_ID
+        }
         content = self._content_digests(plan, op, results)
         fields = op.key_fields()
         if isinstance(op, ExecOp) and op.build_args:
@@ -436,7 +440,7 @@ class Executor:
             raise BuildError(
                 "RUN --security=insecure is not allowed", span=op.span, hint="start the build with --allow security.insecure"
             )
-        uid, gid, groups = resolve_user(rootfs, op.user or "root")
+        uid, gid, groups = resolve_user(rootfs, op.user or "0")
         tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
         pending = bytearray()
 

@@ -7,6 +7,7 @@ parent create and later remove mount-point stubs, and makes the layout testable 
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from pathlib import Path
 
@@ -163,6 +164,22 @@ def build_layout(
         target = os.fspath(points.ensure(f"/etc/{name}", is_dir=False))
         steps += [MountStep(os.fspath(etc_dir / name), target, None, libc.MS_BIND), RemountReadonly(target)]
 
+    made_in_dev: set[str] = set()
+
+    def mount_point(target: str, is_dir: bool) -> str:
+        """A mount point: in the rootfs, or (under /dev, a tmpfs by now) made by the child itself."""
+        parts = [p for p in posixpath.normpath(target).split("/") if p]
+        if parts[:1] != ["dev"] or len(parts) < 2:
+            return os.fspath(points.ensure(target, is_dir=is_dir))
+        for i in range(2, len(parts) + 1):
+            path = f"{dev}/{'/'.join(parts[1:i])}"
+            if path in made_in_dev:
+                continue
+            made_in_dev.add(path)
+            last = i == len(parts)
+            steps.append(MakeFile(path, 0o644) if last and not is_dir else MakeDir(path, 0o755))
+        return f"{dev}/{'/'.join(parts[1:])}"
+
     for mount in sorted(spec.mounts, key=lambda m: _depth(m.target)):
         if mount.type == "bind":
             source = os.fspath(mount.source or "")
@@ -170,12 +187,12 @@ def build_layout(
                 is_dir = stat.S_ISDIR(os.stat(source).st_mode)
             except OSError as exc:
                 raise SandboxError(f"bind mount source {source} for {mount.target}: {exc.strerror}") from None
-            target = os.fspath(points.ensure(mount.target, is_dir=is_dir))
+            target = mount_point(mount.target, is_dir)
             steps.append(MountStep(source, target, None, libc.MS_BIND | libc.MS_REC))
             if mount.readonly:
                 steps.append(RemountReadonly(target))
         else:
-            target = os.fspath(points.ensure(mount.target, is_dir=True))
+            target = mount_point(mount.target, True)
             flags = libc.MS_NOSUID | libc.MS_NODEV | (libc.MS_RDONLY if mount.readonly else 0)
             steps.append(MountStep("tmpfs", target, "tmpfs", flags, ",".join(mount.options) or None))
 
