@@ -100,6 +100,7 @@ def test_copy_backend_commit_round_trips(lowers: list[Path], tmp_path: Path) -> 
     src = tmp_path / "src"
     src.mkdir()
     (src / "a").write_bytes(b"a")
+    (src / "kept").mkdir()
     buf = io.BytesIO()
     info = write_tree_layer(src, buf)
     buf.seek(0)
@@ -108,12 +109,11 @@ def test_copy_backend_commit_round_trips(lowers: list[Path], tmp_path: Path) -> 
         assert view.backend == "copy" and view.upper is None
         (view.merged / "a").unlink()
         (view.merged / "b").write_bytes(b"b")
-        os.mkdir(view.merged / "dir")  # a new dir must not carry the baseline marker out
-        os.rmdir(view.merged / "dir")
+        (view.merged / "kept" / "c").write_bytes(b"c")  # a marked baseline dir goes into the layer
         out = io.BytesIO()
         layer, snap = snaps.commit(view, base.chain_id, out, compression="gzip")
     with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tf:
-        assert tf.getnames() == [".wh.a", "b"]
+        assert tf.getnames() == [".wh.a", "b", "kept", "kept/c"]
         assert not any("pybuildkit" in k for m in tf.getmembers() for k in m.pax_headers)
     with snaps.active(snaps.lowerdirs(snap.chain_id)) as view:
-        assert sorted(os.listdir(view.merged)) == ["b"]
+        assert sorted(os.listdir(view.merged)) == ["b", "kept"]
