@@ -214,3 +214,28 @@ def test_cli_login_push_pull(tmp_path: Path, auth_registry: RegistryServer, monk
     assert main(["login", "--logout", host]) == 0
     assert main(["--root", str(tmp_path / "third-root"), "pull", name]) == 1
     assert "authentication required" in capsys.readouterr().err
+
+
+def test_mount_from_a_repository_without_the_blob_falls_back_to_upload(tmp_path: Path, registry: RegistryServer) -> None:
+    name = f"{registry.host}/fresh:v1"
+    store, image = stored_image(tmp_path, name)
+    assert push(store, name, mount_from=(f"{registry.host}/empty/repo:x",)) == image.digest
+    posts = registry.requests("POST", "/v2/fresh/blobs/uploads/")
+    assert len(posts) == 1 + len(image.layers) and {s for _, _, s in posts} == {202}
+    assert all("from=empty" in p for _, p, _ in posts)
+    with Store(tmp_path / "pulled") as fresh:
+        assert pull(fresh, name).digest == image.digest
+
+
+def test_executor_resolver_pulls_a_missing_base(tmp_path: Path, registry: RegistryServer) -> None:
+    """FROM naming an image the store lacks: the executor's resolver pulls it through us."""
+    from pybuildkit.execute.resolver import resolve_stored_image
+    from pybuildkit.oci.descriptor import Platform
+
+    name = f"{registry.host}/base:1"
+    store, image = stored_image(tmp_path, name)
+    push(store, name)
+    with Store(tmp_path / "builder") as builder:
+        got = resolve_stored_image(builder, name, Platform(architecture="amd64", os="linux"))
+        assert got.digest == image.digest
+        assert builder.image(name).digest == image.digest

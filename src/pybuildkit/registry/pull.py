@@ -188,8 +188,18 @@ class _Puller:
             with lock:
                 results.append((desc, ingest))
 
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pull") as pool:
-            list(pool.map(work, wanted.values()))
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pull") as pool:
+                try:
+                    list(pool.map(work, wanted.values()))
+                except BaseException:
+                    # Ctrl-C (or any surprise) in this thread: let the workers stop at their next chunk.
+                    self.cancel.set()
+                    raise
+        except BaseException:
+            for _, ingest in results:
+                ingest.abort()
+            raise
         if errors:
             for _, ingest in results:
                 ingest.abort()

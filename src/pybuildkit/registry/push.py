@@ -120,7 +120,12 @@ class _Pusher:
                     errors.append(exc)
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-            list(pool.map(work, blobs.values()))
+            try:
+                list(pool.map(work, blobs.values()))
+            except BaseException:
+                # Ctrl-C (or any surprise) in this thread: let the workers stop at their next chunk.
+                self.cancel.set()
+                raise
         if errors:
             first = errors[0]
             if isinstance(first, PybuildkitError):
