@@ -72,7 +72,8 @@ class DigestMemo:
     """Per-inode digests, read on demand and written back in one transaction by `flush()`.
 
     `path=None` keeps everything in memory (one build's worth of reuse, e.g. the same file copied
-    by two steps). Use it as a context manager, or call `flush()` then `close()`.
+    by two steps). Use it as a context manager or call `flush()` at the end; `close()` only
+    releases the file (pending records stay pending).
     """
 
     def __init__(
@@ -97,10 +98,7 @@ class DigestMemo:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            self.flush()
-        finally:
-            self.close()
+        self.flush()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -230,7 +228,14 @@ class DigestMemo:
         return time.time_ns()
 
     def flush(self) -> None:
-        """Write new records back (one transaction). A busy or broken memo loses them: it is a cache."""
+        """Write new records back (one transaction) and release the file until the next lookup.
+        A busy or broken memo loses them: it is a cache."""
+        try:
+            self._flush()
+        finally:
+            self.close()
+
+    def _flush(self) -> None:
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
