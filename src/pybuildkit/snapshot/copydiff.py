@@ -30,6 +30,7 @@ from pybuildkit.snapshot.entries import (
     is_private_xattr,
     opaque_entry,
     sorted_children,
+    trusted_xattrs_usable,
     walk_subtree,
     whiteout_entry,
 )
@@ -38,7 +39,8 @@ __all__ = ["Baseline", "materialize", "baseline_of", "diff_entries"]
 
 # Inode numbers are reused at once on ext4: `rm -rf d && mkdir d` can give the new d the old
 # number. Baseline dirs carry this marker; a new inode never does, whatever its number.
-_MARKER = "trusted.pybuildkit.baseline" if os.geteuid() == 0 else "user.pybuildkit.baseline"
+def _marker() -> str:
+    return "trusted.pybuildkit.baseline" if trusted_xattrs_usable() else "user.pybuildkit.baseline"
 
 
 @attrs.frozen
@@ -155,7 +157,7 @@ def baseline_of(root: Path) -> Baseline:
 
 def _mark(path: str) -> bool:
     try:
-        os.setxattr(path, _MARKER, b"1", follow_symlinks=False)
+        os.setxattr(path, _marker(), b"1", follow_symlinks=False)
     except OSError:
         return False  # no xattrs here: identity falls back to the inode number alone
     return True
@@ -163,7 +165,7 @@ def _mark(path: str) -> bool:
 
 def _marked(path: str) -> bool:
     try:
-        os.getxattr(path, _MARKER, follow_symlinks=False)
+        os.getxattr(path, _marker(), follow_symlinks=False)
     except OSError:
         return False
     return True

@@ -9,6 +9,7 @@ same layer, and the copy fallback (which builds its own entry stream) can match 
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ __all__ = [
     "OVERLAY_OPAQUE_XATTRS",
     "PRIVATE_XATTR_PREFIXES",
     "is_private_xattr",
+    "trusted_xattrs_usable",
     "read_xattrs",
     "entry_for",
     "whiteout_entry",
@@ -64,6 +66,24 @@ class Entry:
     devminor: int = 0
     xattrs: tuple[tuple[str, bytes], ...] = ()
     source: str | None = None
+
+
+def trusted_xattrs_usable() -> bool:
+    """Real root: `trusted.*` xattrs work. Not root, or root only inside a user namespace:
+    overlayfs must be told `userxattr` and its markers live under `user.overlay.*`."""
+    return _trusted_xattrs_usable(os.getpid(), os.geteuid())
+
+
+@functools.lru_cache(maxsize=4)
+def _trusted_xattrs_usable(pid: int, euid: int) -> bool:
+    if euid != 0:
+        return False
+    try:
+        with open("/proc/self/uid_map") as f:
+            fields = f.read().split()
+    except OSError:
+        return True
+    return fields[:3] == ["0", "0", "4294967295"]
 
 
 def is_private_xattr(name: str) -> bool:

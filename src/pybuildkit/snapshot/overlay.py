@@ -25,6 +25,7 @@ from pathlib import Path
 import attrs
 
 from pybuildkit.errors import SandboxError
+from pybuildkit.snapshot.entries import trusted_xattrs_usable
 
 __all__ = [
     "MAX_LOWERS",
@@ -89,7 +90,7 @@ def overlay_options(
     opts += list(_BASE_OPTIONS)
     if strict:
         opts += list(_STRICT_OPTIONS)
-    if os.geteuid() != 0:
+    if not trusted_xattrs_usable():
         opts.append("userxattr")
     return ",".join(opts)
 

@@ -30,7 +30,7 @@ from typing import BinaryIO
 import attrs
 
 from pybuildkit.errors import ImageError, StoreError
-from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX, is_private_xattr
+from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX, is_private_xattr, trusted_xattrs_usable
 
 __all__ = ["UnpackLimits", "ApplyResult", "apply_layer", "detect_compression"]
 
@@ -283,7 +283,7 @@ class _Applier:
         self.written: set[str] = set()
         self.dirs: list[tuple[list[str], int, int]] = []
         self.is_root = os.geteuid() == 0
-        self.opaque_xattr = "trusted.overlay.opaque" if self.is_root else "user.overlay.opaque"
+        self.opaque_xattr = "trusted.overlay.opaque" if trusted_xattrs_usable() else "user.overlay.opaque"
 
     def close(self) -> None:
         self.t.close()
