@@ -4,6 +4,7 @@ stopped by each test, and small tree readers."""
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import functools
 import http.server
 import os
@@ -33,6 +34,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Content-Disposition", f'attachment; filename="attachment-{name}"')
+            self.send_header("Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True))
             self.end_headers()
             self.wfile.write(data)
             return
