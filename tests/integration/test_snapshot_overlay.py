@@ -287,3 +287,18 @@ def test_gnu_tar_made_layer_unpacks_like_the_tree(overlay_root: Path) -> None:
     assert tree_of(dest) == tree_of(src)
     st = os.lstat(dest / "null")
     assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+
+
+def test_cleanup_after_a_crash_unmounts_and_clears(overlay_root: Path) -> None:
+    snaps, chain, _ = base_snapshot(overlay_root, "overlay")
+    crashed = snaps.active(snaps.lowerdirs(chain))
+    view = crashed.__enter__()  # a build that never got to clean up
+    (view.merged / "half").write_bytes(b"written")
+    (snaps.root / "tmp" / "unpack-leftover").mkdir()
+    assert os.path.ismount(view.merged)
+    assert Snapshots(snaps.root).cleanup() == 2
+    assert not os.path.ismount(view.merged)
+    assert os.listdir(snaps.root / "active") == [] and os.listdir(snaps.root / "tmp") == []
+    crashed.__exit__(None, None, None)  # the late exit of the old view does not fail
+    assert [s.chain_id for s in snaps.list()] == [chain]
+    assert snaps.remove(chain) and snaps.get(chain) is None and not snaps.remove(chain)

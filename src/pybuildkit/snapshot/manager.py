@@ -14,6 +14,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +28,14 @@ from pybuildkit.snapshot.chain import chain_id as _chain_id, check_digest
 from pybuildkit.snapshot.copydiff import Baseline, diff_entries, materialize
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper
 from pybuildkit.snapshot.layer import LayerInfo, write_entries
-from pybuildkit.snapshot.overlay import MAX_LOWERS, OverlayMount, mount_overlay, overlay_supported, unmount
+from pybuildkit.snapshot.overlay import (
+    MAX_LOWERS,
+    OverlayMount,
+    unmount_path,
+    mount_overlay,
+    overlay_supported,
+    unmount,
+)
 from pybuildkit.snapshot.unpack import UnpackLimits, apply_layer
 
 __all__ = ["BACKENDS", "Snapshot", "ActiveSnapshot", "Snapshots"]
@@ -71,6 +79,21 @@ class ActiveSnapshot:
     ) -> LayerInfo:
         """Write the diff as a layer to `out` (streamed, digested in the same pass)."""
         return write_entries(self.entries(), out, compression=compression, source_date_epoch=source_date_epoch)
+
+
+def _mount_points() -> list[str]:
+    """Mount points of this mount namespace (octal escapes in /proc undone)."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    points = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 4:
+            points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
+    return points
 
 
 class Snapshots:
@@ -185,6 +208,46 @@ class Snapshots:
         snap = self.get(chain)
         assert snap is not None
         return snap
+
+    def list(self) -> list[Snapshot]:
+        """Every published snapshot, in no particular order."""
+        out = []
+        for entry in os.scandir(self.root / "snapshots"):
+            snap = self.get("sha256:" + entry.name) if len(entry.name) == 64 else None
+            if snap is not None:
+                out.append(snap)
+        return out
+
+    def remove(self, chain: str) -> bool:
+        """Delete a snapshot (the caller knows no stack uses it); True if it existed.
+
+        Renamed away first, so it vanishes from `get` at once even if deleting its files is slow.
+        """
+        where = self._dir(chain)
+        doomed = Path(tempfile.mkdtemp(prefix="remove-", dir=self.root / "tmp")) / "x"
+        try:
+            os.rename(where, doomed)
+        except FileNotFoundError:
+            return False
+        finally:
+            shutil.rmtree(doomed.parent, ignore_errors=True)
+        return True
+
+    def cleanup(self) -> int:
+        """Clear what a crashed run left: mounts and dirs under `active/`, half-unpacked `tmp/`.
+
+        Only call it when no other build uses this root. Returns how many leftovers went.
+        """
+        prefix = os.path.realpath(self.root / "active") + "/"
+        points = [p for p in _mount_points() if p.startswith(prefix)]
+        for point in sorted(points, key=len, reverse=True):
+            unmount_path(Path(point))
+        gone = 0
+        for sub in ("active", "tmp"):
+            for entry in os.scandir(self.root / sub):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                gone += 1
+        return gone
 
     # -- writable views ------------------------------------------------------------------------
     @contextlib.contextmanager

@@ -32,6 +32,7 @@ __all__ = [
     "OverlayMount",
     "mount_overlay",
     "unmount",
+    "unmount_path",
     "overlay_supported",
     "overlay_options",
 ]
@@ -205,13 +206,14 @@ def mount_overlay(
             _mount_checked(lowers, target, upper, work, 0)
     except BaseException:
         for point in reversed(stacked):
-            _unmount_path(point)
+            unmount_path(point)
             shutil.rmtree(point, ignore_errors=True)
         raise
     return OverlayMount(target=Path(target), upper=upper, stacked=tuple(stacked))
 
 
-def _unmount_path(path: Path) -> None:
+def unmount_path(path: Path) -> None:
+    """Unmount whatever is mounted on `path` (lazily if busy); nothing mounted is not an error."""
     target = os.fsencode(os.path.abspath(path))
     code = _umount(target, 0)
     if code == errno.EBUSY:
@@ -222,9 +224,9 @@ def _unmount_path(path: Path) -> None:
 
 def unmount(mount: OverlayMount) -> None:
     """Unmount the overlay, then its stacked helpers (removing their empty mount points)."""
-    _unmount_path(mount.target)
+    unmount_path(mount.target)
     for point in reversed(mount.stacked):
-        _unmount_path(point)
+        unmount_path(point)
         try:
             os.rmdir(point)
         except OSError:
