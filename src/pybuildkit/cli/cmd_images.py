@@ -56,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.quiet:
         for s in summaries:
-            print(s.digest if args.digests else short_id(s.digest))
+            print(s.digest if args.digests else short_id(s.config_digest))
         return 0
     rows = [("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE")]
     for s in summaries:
-        ident = s.digest if args.digests else short_id(s.digest)
+        ident = s.digest if args.digests else short_id(s.config_digest)
         names = [parse_reference(t) for t in s.tags] or [None]
         for ref in names:
             repo = ref.familiar_name() if ref else "<none>"

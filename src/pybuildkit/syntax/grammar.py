@@ -1,7 +1,7 @@
 """Where the Lark grammar lives and how it is loaded: once, lazily, from the package or the repo.
 
 `import pybuildkit.syntax` must stay cheap (the CLI starts fast), so Lark is imported and the
-grammar compiled only on the first parse. Lark's grammar cache (a pickle in the temp directory,
+grammar compiled only on the first parse. Lark's grammar cache (a pickle in a private per-user cache dir,
 keyed by the grammar text and options) makes that compile a load after the first run.
 
 The grammar ships in the wheel as `pybuildkit/grammar/dockerfile.lark`; in an editable checkout
@@ -56,6 +56,25 @@ def grammar_origin() -> str:
     return _locate()[1]
 
 
+def _cache_file() -> str | bool:
+    """Lark's compiled-grammar cache in a private per-user directory (never a shared /tmp path,
+    where another user could plant a pickle); False (no cache) when that directory is unusable."""
+    import hashlib
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "pybuildkit")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        st = os.stat(folder)
+        if st.st_uid != os.getuid() or st.st_mode & 0o077:
+            return False
+    except OSError:
+        return False
+    digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
 @functools.cache
 def parser() -> Lark:
     """The compiled LALR parser for every entry point; built once per process."""
@@ -70,7 +89,7 @@ def parser() -> Lark:
             start=list(START_RULES),
             propagate_positions=True,
             maybe_placeholders=False,
-            cache=True,
+            cache=_cache_file(),
         )
     except LarkError as exc:  # a broken installation, not a broken Dockerfile
         raise ParseError(f"the Dockerfile grammar ({grammar_origin()}) does not compile: {exc}") from None
