@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.cli.main import main
 from pybuildkit.errors import RegistryError
 from pybuildkit.registry import Progress, Status, pull, push

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.errors import RegistryError
 from pybuildkit.oci import Descriptor, Index, Platform, mediatypes as mt, sha256_digest
 from pybuildkit.registry import pull

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
+
+httpx = pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
 
 from pybuildkit.errors import RegistryError
 from pybuildkit.registry import Credentials, RegistryClient, resolve_target

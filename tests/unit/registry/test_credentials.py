@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.errors import RegistryError
 from pybuildkit.registry.credentials import (
     Credentials,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.errors import RegistryError
 from pybuildkit.registry.hosts import api_host, insecure_from_env, is_loopback, resolve_target, split_host_port, uses_plain_http
 

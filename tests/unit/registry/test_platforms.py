@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.errors import RegistryError
 from pybuildkit.oci import mediatypes as mt
 from pybuildkit.oci.descriptor import Descriptor, Platform

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest.importorskip("httpx", reason="httpx is not installed: add it to pyproject dependencies (pybuildkit.registry needs it)")
+
 from pybuildkit.registry.progress import Progress, ProgressLines, Status, human_size
 
 DIGEST = "sha256:" + "ab" * 32
