@@ -81,6 +81,12 @@ class ActiveSnapshot:
         return write_entries(self.entries(), out, compression=compression, source_date_epoch=source_date_epoch)
 
 
+def _root_dir(path: Path) -> None:
+    """A directory that becomes a rootfs' `/`: 0755 whatever the process umask says."""
+    path.mkdir()
+    os.chmod(path, 0o755)
+
+
 def _mount_points() -> list[str]:
     """Mount points of this mount namespace (octal escapes in /proc undone)."""
     try:
@@ -171,7 +177,7 @@ class Snapshots:
             raise StoreError(f"parent snapshot {parent} is not unpacked")
         work = Path(tempfile.mkdtemp(prefix="unpack-", dir=self.root / "tmp"))
         try:
-            (work / "fs").mkdir()
+            _root_dir(work / "fs")
             apply_layer(layer, work / "fs", whiteouts="overlay", limits=limits, expect_diff_id=diff_id)
             return self._publish(work, chain, diff_id, parent)
         finally:
@@ -259,15 +265,15 @@ class Snapshots:
         """
         home = Path(tempfile.mkdtemp(prefix="active-", dir=self.root / "active"))
         merged = home / "merged"
-        merged.mkdir()
+        _root_dir(merged)
         try:
             if self.backend == "overlay":
                 upper, work = home / "upper", home / "work"
-                upper.mkdir()
+                _root_dir(upper)
                 work.mkdir()
                 stack = list(lowers)
                 if not stack:
-                    (home / "empty").mkdir()
+                    _root_dir(home / "empty")
                     stack = [home / "empty"]
                 mount = mount_overlay(stack, merged, upper=upper, work=work, max_lowers=self.max_lowers)
                 view = ActiveSnapshot(merged, upper, "overlay", None)
