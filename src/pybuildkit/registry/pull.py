@@ -24,7 +24,7 @@ from pybuildkit.oci.manifest import Index, Manifest, parse_manifest_or_index
 from pybuildkit.registry.client import RegistryClient
 from pybuildkit.registry.credentials import Credentials
 from pybuildkit.registry.hosts import Target, insecure_from_env, resolve_target
-from pybuildkit.registry.platforms import select_manifest
+from pybuildkit.registry.platforms import as_platform, select_manifest
 from pybuildkit.registry.progress import Progress, ProgressCallback, Status, emit
 from pybuildkit.store import Ingest, Store, StoredImage
 
@@ -56,8 +56,9 @@ def pull(
     unless `ref` pins only a digest. Credentials default to the config files' entry for the host.
     """
     target = resolve_target(ref, (*insecure_registries, *insecure_from_env()))
+    wanted = as_platform(platform)  # a bad --platform fails before any request
     with RegistryClient(target, credentials=credentials) as client:
-        return _Puller(store, client, target, progress, max(1, max_workers)).run(platform)
+        return _Puller(store, client, target, progress, max(1, max_workers)).run(wanted)
 
 
 class _Puller:
