@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -345,3 +346,23 @@ def test_output_remains_readable_after_poll(busybox_template: Path) -> None:
         assert process.returncode == 0
         assert process.read() == b"late reader\n"
         assert process.read() == b""
+
+
+def test_builder_thread_pid_namespace_is_restored(busybox_template: Path) -> None:
+    def namespaces() -> tuple[str, str]:
+        return os.readlink("/proc/thread-self/ns/pid"), os.readlink("/proc/thread-self/ns/pid_for_children")
+
+    seen: list[tuple[str, str]] = []
+
+    def work() -> None:
+        assert run(SandboxSpec(busybox_template, ["true"])) == 0
+        seen.append(namespaces())
+        assert subprocess.run(["true"], check=False).returncode == 0
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    assert run(SandboxSpec(busybox_template, ["true"])) == 0
+    own, for_children = namespaces()
+    assert own == for_children
+    assert seen == [(own, own)]

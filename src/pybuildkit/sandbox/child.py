@@ -8,14 +8,19 @@ never imports, logs, prints or touches Python file objects; it disables the GC (
 flush shared buffers); it only calls `os.*`, `libc.*` and the prepared steps, then `execve` or
 `os._exit` — never a normal interpreter exit (atexit handlers, buffered stdout of the parent).
 
-Process shape (like `unshare --fork --pid` + runc's init):
+Process shapes:
 
-    builder ──fork──▶ keeper (A) ──unshare(ns…), fork──▶ PID 1 (B) ──execve──▶ command
-                                                          └─ init mode: fork──▶ command (C)
+    direct (root):   builder thread: unshare(PID) ─fork─▶ PID 1 (B) ─unshare(ns…)─▶ execve command
+                     builder thread: setns(own PID ns) right after the fork
+    keeper (rootless, like `unshare --fork --pid`):
+                     builder ─fork─▶ keeper (A) ─unshare(user, ns…), fork─▶ PID 1 (B) ─▶ execve
+    init mode:       B stays as a reaping, signal-forwarding init ─fork─▶ command (C)
 
-A stays outside the new PID namespace so it can wait for B and forward the builder's signals to
-it; B gets SIGKILL when A dies (PR_SET_PDEATHSIG), and the kernel kills everything in the PID
-namespace when B exits, so nothing the command left behind survives.
+In direct mode the builder is B's parent: it waits for B and signals it directly (unshare of
+CLONE_NEWPID only changes the calling *thread's* namespace for children, and is undone at once).
+A user namespace cannot be unshared by a threaded process, so rootless needs the keeper A, which
+waits for B and forwards signals; B then gets SIGKILL when A dies (PR_SET_PDEATHSIG). Either way the
+kernel kills everything in the PID namespace when B exits: nothing the command left behind survives.
 
 File descriptors in the children: 0 stdin, 1 and 2 the output, 3 the error channel (close-on-exec:
 EOF there means the command was exec'd). Everything else is closed right after the fork.
@@ -39,7 +44,7 @@ import attrs
 from pybuildkit.sandbox import libc
 from pybuildkit.sandbox.layout import Step
 
-__all__ = ["ChildConfig", "FORWARDED_SIGNALS", "SETUP_FAILED", "keeper_main"]
+__all__ = ["ChildConfig", "FORWARDED_SIGNALS", "SETUP_FAILED", "direct_main", "keeper_main"]
 
 SETUP_FAILED = 125
 ERR_FD = 3
@@ -73,6 +78,7 @@ class ChildConfig:
     tty: bool
     init: bool
     userns_ids: tuple[int, int] | None  # (outer uid, outer gid) to map to root, or None
+    keeper: bool = True
 
 
 def _report(stage: str, exc: BaseException) -> NoReturn:
@@ -155,6 +161,24 @@ def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int
         os._exit(SETUP_FAILED)
 
 
+def direct_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int) -> NoReturn:
+    """Direct mode (as root): this process is already PID 1 of the new PID namespace.
+
+    The parent unshared CLONE_NEWPID for its own thread and forked us, so there is no keeper:
+    one fork fewer per RUN. The other namespaces are unshared here, by PID 1 itself.
+    """
+    stage = "setup"
+    try:
+        gc.disable()
+        _arrange_fds(stdin_fd, out_fd, err_fd)
+        signal.pthread_sigmask(signal.SIG_SETMASK, _WAITED)
+        stage = "unshare"
+        libc.unshare(cfg.clone_flags & ~libc.CLONE_NEWPID)
+    except BaseException as exc:  # noqa: BLE001 - must never unwind into the parent's code
+        _report(stage, exc)
+    _container_main(cfg, None, None)
+
+
 def _loopback_up() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         request = struct.pack("16sH14s", b"lo", 0, b"")
@@ -162,16 +186,17 @@ def _loopback_up() -> None:
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14s", b"lo", flags | _IFF_UP, b""))
 
 
-def _container_main(cfg: ChildConfig, lifeline_r: int, lifeline_w: int) -> NoReturn:
+def _container_main(cfg: ChildConfig, lifeline_r: int | None, lifeline_w: int | None) -> NoReturn:
     """Process B (PID 1 of the new namespace): build the filesystem, pivot, drop privileges."""
     stage = "setup"
     try:
-        os.close(lifeline_w)
-        libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
-        # The keeper may have died before the line above: its end of the lifeline is then closed.
-        if select.select([lifeline_r], [], [], 0)[0]:
-            os._exit(SETUP_FAILED)
-        os.close(lifeline_r)
+        if lifeline_r is not None and lifeline_w is not None:
+            os.close(lifeline_w)
+            libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+            # The keeper may have died before the line above: its lifeline end is then closed.
+            if select.select([lifeline_r], [], [], 0)[0]:
+                os._exit(SETUP_FAILED)
+            os.close(lifeline_r)
         os.setsid()
         os.umask(0o022)
         stage = "sethostname"
@@ -227,8 +252,9 @@ def _become_user(cfg: ChildConfig) -> None:
         os.setgroups(groups)
     os.setgid(cfg.gid)
     os.setuid(cfg.uid)
-    # A credential change clears the parent-death signal: set it again.
-    libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if cfg.keeper:
+        # Keeper mode: a credential change clears the parent-death signal, so set it again.
+        libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _execvpe(argv: tuple[str, ...], env: dict[str, str]) -> NoReturn:

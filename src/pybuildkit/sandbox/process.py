@@ -32,6 +32,29 @@ def _cap_last() -> int:
     return libc.cap_last_cap()
 
 
+def _fork_into_new_pid_namespace() -> int:
+    """fork() with the child as PID 1 of a new PID namespace, leaving this thread as it was.
+
+    unshare(CLONE_NEWPID) affects only the calling thread's *future children*; setns back to our
+    own namespace right after the fork restores it, so later forks from this thread (subprocess,
+    the next RUN) are ordinary.
+    """
+    own = os.open("/proc/thread-self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        try:
+            libc.unshare(libc.CLONE_NEWPID)
+        except OSError as exc:
+            raise SandboxError(f"cannot create a PID namespace: {exc.strerror}") from None
+        try:
+            return os.fork()
+        finally:
+            if os.getpid() != 1:
+                libc.setns(own, libc.CLONE_NEWPID)
+    finally:
+        if os.getpid() != 1:
+            os.close(own)
+
+
 def _write_private(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
@@ -198,6 +221,7 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
             tty=spec.tty,
             init=spec.init,
             userns_ids=(os.geteuid(), os.getegid()) if userns else None,
+            keeper=userns,
         )
 
         read_fd: int | None
@@ -216,9 +240,14 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
         err_r, err_w = os.pipe()
         fds += [err_r, err_w]
 
-        pid = os.fork()
-        if pid == 0:
-            child.keeper_main(cfg, stdin_fd, out_w, err_w)
+        if userns:
+            pid = os.fork()
+            if pid == 0:
+                child.keeper_main(cfg, stdin_fd, out_w, err_w)
+        else:
+            pid = _fork_into_new_pid_namespace()
+            if pid == 0:
+                child.direct_main(cfg, stdin_fd, out_w, err_w)
     except BaseException:
         for fd in fds:
             os.close(fd)
