@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pybuildkit.snapshot import Snapshots, diff_entries, materialize, overlay_supported, write_tree_layer
+from pybuildkit.snapshot import Snapshots, diff_entries, flatten, materialize, overlay_supported, write_tree_layer
 
 pytestmark = pytest.mark.integration
 
@@ -117,3 +117,12 @@ def test_copy_backend_commit_round_trips(lowers: list[Path], tmp_path: Path) -> 
         assert not any("pybuildkit" in k for m in tf.getmembers() for k in m.pax_headers)
     with snaps.active(snaps.lowerdirs(snap.chain_id)) as view:
         assert sorted(os.listdir(view.merged)) == ["b", "kept"]
+
+
+def test_flatten_leaves_no_marks(lowers: list[Path], tmp_path: Path) -> None:
+    dest = tmp_path / "rootfs"
+    dest.mkdir()
+    flatten(lowers, dest)
+    assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == [
+        "d", "d/sub", "d/sub/x", "d/y", "f", "hidden", "hidden/new"]
+    assert all(not os.listxattr(p) for p in dest.rglob("*") if p.is_dir())

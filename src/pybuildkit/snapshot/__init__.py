@@ -5,7 +5,7 @@ Everything here takes paths and file objects and returns small attrs values (dig
 """
 
 from pybuildkit.snapshot.chain import chain_id, chain_ids
-from pybuildkit.snapshot.copydiff import Baseline, baseline_of, diff_entries, materialize
+from pybuildkit.snapshot.copydiff import Baseline, baseline_of, diff_entries, flatten, materialize
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper, walk_tree
 from pybuildkit.snapshot.layer import (
     COMPRESSIONS,
@@ -38,6 +38,7 @@ __all__ = [
     "chain_ids",
     "detect_compression",
     "diff_entries",
+    "flatten",
     "materialize",
     "mount_overlay",
     "overlay_supported",

@@ -35,7 +35,7 @@ from pybuildkit.snapshot.entries import (
     whiteout_entry,
 )
 
-__all__ = ["Baseline", "materialize", "baseline_of", "diff_entries"]
+__all__ = ["Baseline", "flatten", "materialize", "baseline_of", "diff_entries"]
 
 # Inode numbers are reused at once on ext4: `rm -rf d && mkdir d` can give the new d the old
 # number. Baseline dirs carry this marker; a new inode never does, whatever its number.
@@ -185,10 +185,20 @@ def _wait_past(scratch: Path, newest_ns: int) -> None:
         os.unlink(probe)
 
 
-def materialize(lowers: Sequence[Path], dest: Path) -> Baseline:
-    """Copy `lowers` (top first, overlay format) into the empty dir `dest`; return its baseline."""
+def flatten(lowers: Sequence[Path], dest: Path) -> None:
+    """Copy `lowers` (top first, overlay format) into the dir `dest`: the merged view, as plain
+    files with no marks of ours (for exporting a rootfs)."""
     for lower in reversed(list(lowers)):
         _apply_layer_dir(os.fspath(lower), os.fspath(dest), {})
+
+
+def materialize(lowers: Sequence[Path], dest: Path) -> Baseline:
+    """`flatten`, then take the baseline a later `diff_entries` compares against.
+
+    The baseline marks `dest`'s directories with a private xattr (never put into layers);
+    use `flatten` when no diff is wanted.
+    """
+    flatten(lowers, dest)
     return baseline_of(dest)
 
 
