@@ -14,6 +14,10 @@ newuidmap helpers), chown to other ids, setgroups, mknod; /sys is then the host'
 read-only, as the kernel refuses a fresh sysfs outside a new network namespace. Files created in
 the rootfs as "root" belong to the calling user on disk.
 
+Processes: as root the caller's thread forks PID 1 directly (one fork per run); rootless goes
+through a keeper process. Why fork rather than re-exec Python, and how the forked code stays safe
+in a threaded builder, is in `pybuildkit.sandbox.child`.
+
 Not done (yet): seccomp filters, cgroup limits, AppArmor/SELinux labels.
 """
 
