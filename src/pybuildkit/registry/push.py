@@ -54,6 +54,11 @@ def push(
     if chunk_size <= 0 or chunk_threshold < 0:
         raise UsageError("chunk_size must be positive and chunk_threshold not negative")
     stored = store.image(ref)
+    if dest is None and not _names_repository(ref, stored):
+        raise UsageError(
+            f"{ref!r} names an image in the store, not a repository to push to",
+            hint="give a destination: pybuild push REF HOST/REPO[:TAG]",
+        )
     dest_text = dest or ref
     target = resolve_target(dest_text, (*insecure_registries, *insecure_from_env()))
     if target.reference.digest and target.reference.digest != stored.digest:
@@ -62,6 +67,15 @@ def push(
     with RegistryClient(target, credentials=credentials) as client:
         pusher = _Pusher(store, client, target, progress, chunk_threshold, chunk_size, sources)
         return pusher.run(stored, max(1, max_workers))
+
+
+def _names_repository(ref: str, stored: StoredImage) -> bool:
+    """Whether `ref` is one of the image's tags (so it says where to push), not a digest or id."""
+    try:
+        parsed = parse_reference(ref)
+    except ImageError:
+        return False
+    return parsed.tagged() in stored.tags or (parsed.digest == stored.digest and parsed.tag is not None)
 
 
 def mount_candidates(stored: StoredImage, target: Target, names: Iterable[str]) -> tuple[str, ...]:

@@ -47,3 +47,15 @@ def test_bad_chunk_sizes_are_usage_errors(size: str, capsys: pytest.CaptureFixtu
 def test_logout_when_not_logged_in(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["login", "--logout", "127.0.0.1:5000"]) == 0
     assert "Not logged in to 127.0.0.1:5000" in capsys.readouterr().err
+
+
+def test_push_by_digest_needs_a_destination(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pybuildkit.store import Store
+    from tests.unit.store.imagefactory import make_image
+
+    with Store(tmp_path / "root") as store:
+        image = make_image(store, tags=("127.0.0.1:1/app:v1",))
+    for ref in (image.digest, image.digest[7:19], "127.0.0.1:1/app:other"):
+        code = main(["push", ref])
+        err = capsys.readouterr().err
+        assert code in (1, 2) and ("give a destination" in err or "no such image" in err), err
