@@ -93,6 +93,15 @@ def run(args: argparse.Namespace) -> int:
         print(format_summary(result.report), file=sys.stderr)
         if result.tags:
             print(f"Tagged {', '.join(result.tags)}", file=sys.stderr)
+    if args.explain:
+        from pybuildkit.api import open_store
+        from pybuildkit.cli.cmd_explain import format_explanation
+        from pybuildkit.execute.build import read_last_build
+
+        with open_store(options.root) as store:
+            record = read_last_build(store.root)
+        if record is not None:
+            print(format_explanation(record), file=sys.stderr)
     print(result.config_digest if args.progress == "quiet" else f"Image {result.digest}")
     return 0
 
@@ -118,4 +127,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ssh", action="append", metavar="default|ID[=SOCKET]", help="forward an SSH agent socket to RUN --mount=type=ssh")
     p.add_argument("--allow", action="append", metavar="ENTITLEMENT", help="allow an entitlement, e.g. security.insecure")
     p.add_argument("--git-checksums", action="store_true", help="key COPY sources on what git carries (content, executable bit, links), not full modes")
+    p.add_argument("--explain", action="store_true", help="after the build, print why each step ran or was cached")
     p.set_defaults(func=run)

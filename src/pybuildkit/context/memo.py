@@ -109,7 +109,8 @@ class DigestMemo:
 
     def _open(self) -> sqlite3.Connection:
         assert self.path is not None
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        # check_same_thread=False: a build hashes from its stage threads; callers serialise access.
+        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,29 @@ def _load_previous(path: Path) -> dict[str, KeyInputs]:
         return {step: KeyInputs.from_json(inputs) for step, inputs in data.get("steps", {}).items()}
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
+
+
+def _manifest_path(store_root: Path, digest: str) -> Path:
+    return store_root / "builds" / "manifests" / (digest.removeprefix("sha256:") + ".json")
+
+
+def _load_manifest(store_root: Path) -> Callable[[str], dict[str, str] | None]:
+    def load(digest: str) -> dict[str, str] | None:
+        try:
+            return json.loads(_manifest_path(store_root, digest).read_text())
+        except (OSError, ValueError):
+            return None
+
+    return load
+
+
+def _save_manifests(store_root: Path, manifests: dict[str, dict[str, str]]) -> None:
+    """Keep each COPY's file manifest by its digest (written once), so a later miss can name the
+    file that changed; an unchanged context writes nothing."""
+    for digest, manifest in manifests.items():
+        path = _manifest_path(store_root, digest)
+        if not path.exists():
+            write_json_atomic(path, manifest)
 
 
 def _layer_compression(options: BuildOptions) -> str:
@@ -135,6 +159,7 @@ def _build_in(
         allow=options.allow,
         checksum_mode=options.checksum_mode,
         previous_steps=_load_previous(lineage),
+        load_manifest=_load_manifest(store.root),
     )
     snapshots = Snapshots(store.root / "fs")
     with store.lease():
@@ -145,6 +170,9 @@ def _build_in(
         except BuildError as exc:
             exc.source = exc.source or text
             raise
+        finally:
+            executor.finish()
+            _save_manifests(store.root, executor.manifests)
         result = outcome.result
         if options.squash:
             result = _squash(store, snapshots, exec_options, executor, outcome)

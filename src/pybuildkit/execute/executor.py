@@ -71,6 +71,7 @@ class ExecOptions:
     dockerfile: Path | None = None
     source: str = ""
     previous_steps: Mapping[str, KeyInputs] = attrs.field(factory=dict)
+    load_manifest: Callable[[str], dict[str, str] | None] | None = None
 
 
 @attrs.frozen
@@ -139,6 +140,10 @@ class Executor:
         self._records: list[StepRecord] = []
         self._key_inputs: dict[str, KeyInputs] = {}
         self._context_hasher: Any = None
+        self._checksummer: Any = None
+        self._hash_lock = threading.Lock()
+        #: file manifests (path -> digest) of the context selections, by their digest
+        self.manifests: dict[str, dict[str, str]] = {}
         self._now = time.time()
 
     # -- events ---------------------------------------------------------------------------------
@@ -320,7 +325,8 @@ class Executor:
         if skip_cache:
             reason = "--no-cache was given"
         else:
-            reason = explain_miss(self.options.previous_steps.get(step_id), key_inputs)
+            previous = self.options.previous_steps.get(step_id)
+            reason = self._file_reason(previous, key_inputs) or explain_miss(previous, key_inputs)
         if step is not None:
             self.emit(ev.StepStarted(time=time.time(), step=step, reason=reason))
         created = self._created()
@@ -341,12 +347,46 @@ class Executor:
             from pybuildkit.execute.fileops import source_digest
 
             spec = self._copy_spec(op, self.options.context_dir, from_context=True, sources=context_sources)
-            digest, _manifest = source_digest(spec)
+            with self._hash_lock:
+                if self._checksummer is None:
+                    from pybuildkit.context import Checksummer, DigestMemo
+
+                    memo = DigestMemo(self.store.root / "context-memo.sqlite")
+                    self._checksummer = Checksummer(self.options.checksum_mode, memo)
+                digest, manifest = source_digest(spec, checksummer=self._checksummer)
+            self.manifests[digest] = manifest
             content[f"{op.action.upper()} {' '.join(context_sources)}"] = digest
         for src in op.sources:
             if src.kind == "inline":
                 content[f"<<{src.path}"] = _text_digest(src.data or "")
         return content
+
+    def _file_reason(self, previous: KeyInputs | None, current: KeyInputs) -> str | None:
+        """Name the first file that differs when a COPY missed because its sources changed."""
+        if previous is None or previous.fields != current.fields:
+            return None
+        for label, digest in current.content.items():
+            old = previous.content.get(label)
+            if old is None or old == digest:
+                continue
+            before = self.options.load_manifest(old) if self.options.load_manifest else None
+            after = self.manifests.get(digest)
+            if before is None or after is None:
+                return None
+            for path in sorted(set(before) | set(after)):
+                if path not in before:
+                    return f"file {path} was added (under {label})"
+                if path not in after:
+                    return f"file {path} was removed (under {label})"
+                if before[path] != after[path]:
+                    return f"file {path} changed (under {label})"
+        return None
+
+    def finish(self) -> None:
+        """Flush the context checksum memo so the next build re-checks by stat alone."""
+        with self._hash_lock:
+            if self._checksummer is not None:
+                self._checksummer.memo.flush()
 
     def _copy_spec(self, op: FileOp, root: Path, *, from_context: bool, sources: tuple[str, ...], inline: tuple[tuple[str, str], ...] = ()) -> Any:
         from pybuildkit.execute.fileops import CopySpec
