@@ -61,6 +61,7 @@ class RegistryClient:
         self.domain = target.domain
         self.host = target.host
         self.base_url = target.base_url
+        self._origin = httpx.URL(target.base_url)
         if credentials is None:
             credentials = load_credentials(target.domain)
         self._http = httpx.Client(
@@ -120,14 +121,16 @@ class RegistryClient:
         attempt = 0
         while True:
             attempt += 1
-            sent = self.auth.header(wanted)
-            all_headers = dict(headers or {})
-            if sent:
-                all_headers["Authorization"] = sent
             # Merge, not replace: an upload Location carries its own query (`_state=...`).
             url = httpx.URL(self.url(path))
             if params:
                 url = url.copy_merge_params(params)
+            # Credentials go to the registry's own origin only, never to a Location elsewhere.
+            own = url.scheme == self._origin.scheme and url.netloc == self._origin.netloc
+            sent = self.auth.header(wanted) if own else None
+            all_headers = dict(headers or {})
+            if sent:
+                all_headers["Authorization"] = sent
             request = self._http.build_request(method, url, headers=all_headers, content=content)
             try:
                 self.requests += 1

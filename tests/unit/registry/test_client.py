@@ -103,3 +103,22 @@ def test_upload_location_query_is_kept() -> None:
         location = c.start_upload("app")
         c.finish_upload("app", location, "sha256:" + "1" * 64, b"x")
     assert seen[-1] == "http://127.0.0.1:5000/v2/app/blobs/uploads/u1?_state=abc%3D&digest=sha256%3A" + "1" * 64
+
+
+def test_credentials_never_follow_a_location_to_another_host() -> None:
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        auth = request.headers.get("authorization")
+        seen.append((request.url.host, auth))
+        if request.url.host == "127.0.0.1" and auth is None:
+            return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="r"'})
+        if request.method == "POST":
+            return httpx.Response(202, headers={"Location": "http://storage.example/upload/1"})
+        return httpx.Response(201)
+
+    with client(handler) as c:
+        location = c.start_upload("app")
+        c.finish_upload("app", location, "sha256:" + "1" * 64, b"x")
+    assert seen[-1] == ("storage.example", None)
+    assert seen[1] == ("127.0.0.1", Credentials("u", "p").basic())
