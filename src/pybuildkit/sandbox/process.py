@@ -40,18 +40,23 @@ def _fork_into_new_pid_namespace() -> int:
     the next RUN) are ordinary.
     """
     own = os.open("/proc/thread-self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    pid = -1
     try:
         try:
             libc.unshare(libc.CLONE_NEWPID)
         except OSError as exc:
-            raise SandboxError(f"cannot create a PID namespace: {exc.strerror}") from None
+            raise SandboxError(
+                f"cannot create a PID namespace: {exc.strerror}",
+                hint="the builder needs CAP_SYS_ADMIN (in a container: --privileged), or set userns=True",
+            ) from None
         try:
-            return os.fork()
+            pid = os.fork()
+            return pid
         finally:
-            if os.getpid() != 1:
+            if pid != 0:  # the parent (or a failed fork), never the child
                 libc.setns(own, libc.CLONE_NEWPID)
     finally:
-        if os.getpid() != 1:
+        if pid != 0:
             os.close(own)
 
 
