@@ -119,3 +119,13 @@ def test_output_to_a_log_file(busybox_template: Path, tmp_path: Path) -> None:
     finally:
         os.close(fd)
     assert status == 4 and log.read_text() == "out\nerr\n"
+
+
+@pytest.mark.parametrize("network", ["host", "none"])
+def test_keeper_mode_with_forced_user_namespace(busybox_rootfs: Path, network: str) -> None:
+    script = "echo $$; id -u; cat /proc/self/uid_map | tr -s ' '; ls /sys | head -1"
+    status, out = _capture(SandboxSpec(busybox_rootfs, ["/bin/sh", "-c", script], userns=True, network=network))
+    assert status == 0
+    pid, uid, uid_map, sys_first = out.decode().splitlines()
+    assert (pid, uid, uid_map.split()) == ("1", "0", ["0", "0", "1"])
+    assert sys_first == "block"
