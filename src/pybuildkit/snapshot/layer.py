@@ -45,6 +45,7 @@ ZSTD_LEVEL = 3
 
 _FLUSH_AT = 1 << 20
 _CHUNK = 1 << 20
+_SMALL = 64 << 10  # files up to this size are read whole and written with their header
 _TYPEFLAGS = {
     "file": th.TYPE_FILE,
     "hardlink": th.TYPE_HARDLINK,
@@ -152,8 +153,7 @@ def write_entries(
         if entry.kind == "dir":
             name += b"/"
         size = entry.size if entry.kind == "file" else 0
-        sink.write(
-            th.encode_header(
+        header = th.encode_header(
                 name,
                 typeflag=_TYPEFLAGS[entry.kind],
                 mode=entry.mode,
@@ -164,13 +164,36 @@ def write_entries(
                 linkname=os.fsencode(entry.linkname),
                 devmajor=entry.devmajor,
                 devminor=entry.devminor,
-                xattrs=tuple((os.fsencode(k), v) for k, v in entry.xattrs),
+                xattrs=tuple((os.fsencode(k), v) for k, v in entry.xattrs) if entry.xattrs else (),
             )
-        )
-        if size:
+        if not size:
+            sink.write(header)
+        elif size <= _SMALL:
+            sink.write(header + _read_small(entry) + th.padding(size))
+        else:
+            sink.write(header)
             _copy_content(entry, sink)
     sink.write(th.END_OF_ARCHIVE)
     return sink.finish()
+
+
+def _read_small(entry: Entry) -> bytes:
+    """A small file's bytes in one read, cut or zero-padded to the size the header states."""
+    assert entry.source is not None
+    try:
+        fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        raise StoreError(f"cannot read {entry.source} for a layer: {exc.strerror}") from exc
+    try:
+        data = os.read(fd, entry.size)
+        while len(data) < entry.size:
+            more = os.read(fd, entry.size - len(data))
+            if not more:
+                return data + bytes(entry.size - len(data))
+            data += more
+    finally:
+        os.close(fd)
+    return data
 
 
 def _copy_content(entry: Entry, sink: _Sink) -> None:

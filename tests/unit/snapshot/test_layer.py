@@ -117,14 +117,17 @@ def test_xattrs_are_pax_records_but_overlay_ones_are_not(tmp_path: Path) -> None
     assert not any("overlay" in k for k in m.pax_headers)
 
 
-def test_file_that_shrank_is_padded_so_the_tar_stays_valid(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("actual", "claimed"), [(3, 10), (10, 3), (100_000, 200_000), (200_000, 100_000)])
+def test_file_that_changed_size_is_cut_or_padded_so_the_tar_stays_valid(tmp_path: Path, actual: int, claimed: int) -> None:
     src = tmp_path / "f"
-    src.write_bytes(b"abc")
-    entry = Entry("f", "file", mode=0o644, size=10, source=os.fspath(src))
+    content = bytes(range(256)) * (actual // 256 + 1)
+    src.write_bytes(content[:actual])
+    entry = Entry("f", "file", mode=0o644, size=claimed, source=os.fspath(src))
     out = io.BytesIO()
-    write_entries([entry], out, compression="none")
+    write_entries([entry, Entry("after", "dir", mode=0o755)], out, compression="none")
     with tarfile.open(fileobj=io.BytesIO(out.getvalue())) as tf:
-        assert tf.extractfile("f").read() == b"abc" + bytes(7)
+        assert tf.extractfile("f").read() == (content[:actual] + bytes(claimed))[:claimed]
+        assert tf.getnames() == ["f", "after"]
 
 
 def test_unknown_compression_is_an_image_error(tree: Path) -> None:
