@@ -1,0 +1,127 @@
+"""`--cache-to`/`--cache-from`: a fresh, empty store that imports an exported cache rebuilds an
+unchanged Dockerfile with nothing executed; cache-mount content travels too; re-exports into one
+directory do not grow it. Builds are real (namespaces, overlay); tests count steps, never time."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pybuildkit.cache.spec import parse_cache_spec
+from pybuildkit.store import Store
+from tests.support.build import Builder, builder, requires_root  # noqa: F401 - fixture
+from tests.support.images import install_busybox
+
+pytestmark = [pytest.mark.integration, requires_root]
+
+MULTI_STAGE = """\
+FROM busybox AS deps
+RUN echo deps > /deps.txt
+FROM busybox AS app
+COPY app.txt /app.txt
+RUN cat /app.txt > /copied.txt
+COPY --from=deps /deps.txt /deps.txt
+RUN echo done > /done.txt
+"""
+
+
+def fresh_builder(tmp_path: Path, context: Path, name: str) -> Builder:
+    """Another store with only the busybox base image, building the same context."""
+    root = tmp_path / name
+    with Store(root) as store:
+        install_busybox(store, tmp_path)
+    return Builder(root, context)
+
+
+def to(dest: Path, extra: str = "") -> tuple:
+    return (parse_cache_spec(f"type=local,dest={dest}{extra}", export=True),)
+
+
+def src(path: Path) -> tuple:
+    return (parse_cache_spec(f"type=local,src={path}", export=False),)
+
+
+def layout_blobs(dest: Path) -> set[str]:
+    return set(os.listdir(dest / "blobs" / "sha256"))
+
+
+@pytest.mark.parametrize(("mode", "reruns"), [("max", []), ("min", ["RUN echo deps > /deps.txt"])])
+def test_fresh_store_rebuilds_from_imported_cache(builder: Builder, tmp_path: Path, mode: str, reruns: list[str]) -> None:
+    builder.write({"app.txt": "hello\n"})
+    first = builder.build(MULTI_STAGE, cache_to=to(tmp_path / "cache", f",mode={mode}"))
+    assert len(first.ran) == 5
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    again = fresh.build(MULTI_STAGE, cache_from=src(tmp_path / "cache"))
+    # mode=max carries every stage; mode=min only the final image's chain, so the deps stage re-runs
+    # (its output is then keyed the same, and the final stage's COPY --from still hits).
+    assert again.ran == reruns
+    assert "RUN echo done > /done.txt" in again.cached
+    assert again.result.digest == first.result.digest
+
+
+def test_export_is_an_oci_layout_that_skopeo_reads(builder: Builder, tmp_path: Path) -> None:
+    builder.build("FROM busybox\nRUN echo a > /a\n", cache_to=to(tmp_path / "cache"))
+    index = json.loads((tmp_path / "cache" / "index.json").read_text())
+    (entry,) = index["manifests"]
+    assert entry["artifactType"] == "application/vnd.pybuildkit.cache.v1+json"
+    if shutil.which("skopeo") is None:
+        pytest.skip("skopeo is not installed")
+    out = subprocess.run(
+        ["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'cache'}:latest"], capture_output=True, text=True, check=True
+    )
+    manifest = json.loads(out.stdout)
+    assert manifest["config"]["mediaType"] == "application/vnd.pybuildkit.cache.config.v1+json"
+    assert len(manifest["layers"]) == 1
+
+
+def test_reexport_replaces_the_entry_and_collects_old_blobs(builder: Builder, tmp_path: Path) -> None:
+    dest = tmp_path / "cache"
+    for n in range(3):
+        builder.write({"app.txt": f"version {n}\n"})
+        builder.build("FROM busybox\nCOPY app.txt /app.txt\n", cache_to=to(dest))
+        # One manifest, one config, one layer: older versions' blobs are gone.
+        assert len(layout_blobs(dest)) == 3
+    index = json.loads((dest / "index.json").read_text())
+    assert len(index["manifests"]) == 1
+
+
+def test_tags_share_one_directory(builder: Builder, tmp_path: Path) -> None:
+    dest = tmp_path / "cache"
+    builder.build("FROM busybox\nRUN echo one > /x\n", cache_to=to(dest, ",tag=one"))
+    builder.build("FROM busybox\nRUN echo two > /x\n", cache_to=to(dest, ",tag=two"))
+    assert len(json.loads((dest / "index.json").read_text())["manifests"]) == 2
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    built = fresh.build("FROM busybox\nRUN echo one > /x\n", cache_from=(parse_cache_spec(f"type=local,src={dest},tag=one", export=False),))
+    assert built.ran == []
+
+
+def test_cache_mounts_travel_with_the_cache(builder: Builder, tmp_path: Path) -> None:
+    writes = "FROM busybox\nRUN --mount=type=cache,target=/var/cache/app echo warm > /var/cache/app/state\n"
+    builder.build(writes, cache_to=to(tmp_path / "cache", ",cache-mounts=true"))
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    reads = "FROM busybox\nRUN --mount=type=cache,target=/var/cache/app cat /var/cache/app/state\n"
+    built = fresh.build(reads, cache_from=src(tmp_path / "cache"))
+    assert built.ran == ["RUN --mount=type=cache,target=/var/cache/app cat /var/cache/app/state"]
+    assert "warm" in built.log
+
+
+def test_cache_mounts_stay_home_unless_asked(builder: Builder, tmp_path: Path) -> None:
+    writes = "FROM busybox\nRUN --mount=type=cache,target=/c echo warm > /c/state\n"
+    builder.build(writes, cache_to=to(tmp_path / "cache"))
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    built = fresh.build("FROM busybox\nRUN --mount=type=cache,target=/c cat /c/state || echo cold\n", cache_from=src(tmp_path / "cache"))
+    assert "cold" in built.log
+
+
+def test_missing_cache_source_is_a_warning_not_a_failure(builder: Builder, tmp_path: Path) -> None:
+    from pybuildkit.execute import events as ev
+
+    built = builder.build("FROM busybox\nRUN echo a\n", cache_from=src(tmp_path / "nowhere"))
+    assert built.ran == ["RUN echo a"]
+    warnings = [e.message for e in built.events if isinstance(e, ev.Warning)]
+    assert any("nowhere" in w and "no index.json" in w for w in warnings)
