@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pybuildkit.api import BuildOptions, build, parse_output
+    from pybuildkit.cache.spec import parse_cache_spec
     from pybuildkit.cli.progress import format_summary, make_progress
 
     outputs = tuple(parse_output(o) for o in args.output or ())
@@ -86,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         ssh=_ssh(args.ssh),
         allow=frozenset(args.allow or ()),
         checksum_mode="git" if args.git_checksums else "full",
+        cache_to=tuple(parse_cache_spec(c, export=True) for c in args.cache_to or ()),
+        cache_from=tuple(parse_cache_spec(c, export=False) for c in args.cache_from or ()),
+        verify_cache=args.verify_cache,
     )
     progress = make_progress(args.progress)
     result = build(options, on_event=progress)
@@ -128,4 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow", action="append", metavar="ENTITLEMENT", help="allow an entitlement, e.g. security.insecure")
     p.add_argument("--git-checksums", action="store_true", help="key COPY sources on what git carries (content, executable bit, links), not full modes")
     p.add_argument("--explain", action="store_true", help="after the build, print why each step ran or was cached")
+    p.add_argument("--cache-to", action="append", metavar="type=local,dest=DIR[,mode=max]", help="export the build cache: type=local,dest=DIR | type=registry,ref=REF | type=inline; mode=min|max, cache-mounts=true (repeatable)")
+    p.add_argument("--cache-from", action="append", metavar="type=local,src=DIR", help="import a build cache before building: type=local,src=DIR | type=registry,ref=REF (repeatable)")
+    p.add_argument("--verify-cache", action="store_true", help="re-run cached steps and report those whose layer differs from the cached one")
     p.set_defaults(func=run)

@@ -162,6 +162,7 @@ def _build_in(
         load_manifest=_load_manifest(store.root),
     )
     snapshots = Snapshots(store.root / "fs")
+    _import_caches(store, options, sink)
     with store.lease():
         the_plan = plan(dockerfile, plan_options, resolver)
         executor = Executor(store, snapshots, exec_options, sink, resolver=resolver)
@@ -179,6 +180,7 @@ def _build_in(
         image = result.final_image()
         stored = store.put_image(image, [layer.descriptor for layer in result.layers], tags=options.tags)
     write_json_atomic(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}})
+    _export_caches(store, options, outcome, the_plan, exec_options.compression)
     _write_outputs(store, snapshots, executor, result, stored.digest, options)
     build_result = BuildResult(
         digest=stored.digest,
@@ -202,6 +204,25 @@ def _build_in(
         write_json_atomic(Path(options.metadata_file), record)
     sink(ev.BuildFinished(time=time.time(), seconds=time.monotonic() - started, ok=True, image_digest=stored.digest))
     return build_result
+
+
+def _import_caches(store: Store, options: BuildOptions, sink: ev.EventSink) -> None:
+    if not options.cache_from:
+        return
+    from pybuildkit.cache.buildhooks import import_caches
+
+    _reports, warnings = import_caches(store, options.cache_from)
+    for message in warnings:
+        sink(ev.Warning(time=time.time(), message=message))
+
+
+def _export_caches(store: Store, options: BuildOptions, outcome: BuildOutcome, the_plan: Any, compression: str) -> None:
+    if not options.cache_to:
+        return
+    from pybuildkit.cache.buildhooks import export_caches
+    from pybuildkit.cache.transfer import plan_cache_mounts
+
+    export_caches(store, options.cache_to, outcome.result.key, outcome.steps, plan_cache_mounts(the_plan), compression=compression)
 
 
 def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: Executor, outcome: BuildOutcome) -> StepResult:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import attrs
 
+from pybuildkit.cache.spec import CacheSpec
 from pybuildkit.errors import UsageError
 from pybuildkit.execute.report import BuildReport
 
@@ -51,6 +52,9 @@ class BuildOptions:
 
     `dockerfile` is a path (default `<context>/Dockerfile`); `dockerfile_text` overrides it with
     text. `secrets` maps ids to ("file", path) or ("env", name). `root` selects the store.
+`cache_from` caches are imported before the build, `cache_to` written after it
+(`pybuildkit.cache.spec.parse_cache_spec` reads the CLI spelling); `verify_cache` re-runs cached
+steps and reports those whose layer differs.
     """
 
     context: Path = attrs.field(converter=Path)
@@ -74,6 +78,9 @@ class BuildOptions:
     allow: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
     checksum_mode: str = "full"
     root: Path | None = None
+    cache_to: tuple[CacheSpec, ...] = attrs.field(default=(), converter=tuple)
+    cache_from: tuple[CacheSpec, ...] = attrs.field(default=(), converter=tuple)
+    verify_cache: bool = False
 
 
 @attrs.frozen
