@@ -41,8 +41,8 @@ def test_load_images_inspect_tag_rmi(pybuild, archive) -> None:  # type: ignore[
     path, image = archive
     assert pybuild("load", "-i", str(path)) == (0, "Loaded image: example/app:1.0\n", "")
     code, out, _ = pybuild("images")
-    assert code == 0 and "example/app" in out and image.digest[7:19] in out
-    assert pybuild("images", "-q")[1].split() == [image.digest[7:19]]
+    assert code == 0 and "example/app" in out and image.config_digest[7:19] in out
+    assert pybuild("images", "-q")[1].split() == [image.config_digest[7:19]]
     assert pybuild("tag", "example/app:1.0", "other")[0] == 0
     code, out, _ = pybuild("inspect", "other")
     (info,) = json.loads(out)

@@ -29,6 +29,7 @@ COMMANDS = (
     "pull",
     "push",
     "login",
+    "logout",
     "run",
     "ps",
     "start",
