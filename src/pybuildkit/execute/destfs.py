@@ -162,10 +162,11 @@ class DestTree:
 
     # -- placement ------------------------------------------------------------------------
     def place(self, parent: str, name: str, make: Callable[[str], None]) -> str:
-        """Create `name` in host dir `parent` via `make(tmp_path)` and rename it into place.
+        """Create `name` in host dir `parent` via `make(path)`, which must create exclusively.
 
-        Whatever non-directory was there is replaced atomically; a directory is never replaced
-        by a non-directory (BuildKit refuses that too).
+        A new name is created in place and removed again if `make` fails; an existing
+        non-directory is replaced atomically (made under a temporary name, then renamed over it);
+        a directory is never replaced by a non-directory (BuildKit refuses that too).
         """
         final = os.path.join(parent, name)
         try:
@@ -174,10 +175,14 @@ class DestTree:
             st = None
         if st is not None and stat_mod.S_ISDIR(st.st_mode):
             raise BuildError(f"cannot replace directory /{self.rel(final)} with a non-directory")
-        tmp = os.path.join(parent, f".pbk-{secrets.token_hex(8)}")
+        # Nothing to replace (the usual case in a fresh layer): create in place, remove on failure.
+        tmp = final if st is None else os.path.join(parent, f".pbk-{secrets.token_hex(8)}")
         try:
             make(tmp)
-            os.rename(tmp, final)
+            if tmp != final:
+                os.rename(tmp, final)
+        except FileExistsError:
+            raise BuildError(f"/{self.rel(final)} appeared while it was being written") from None
         except BaseException:
             try:
                 os.unlink(tmp)
