@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         print(format_summary(result.report), file=sys.stderr)
         if result.tags:
             print(f"Tagged {', '.join(result.tags)}", file=sys.stderr)
+    for mismatch in result.cache_mismatches:
+        print(mismatch, file=sys.stderr)
     if args.explain:
         from pybuildkit.api import open_store
         from pybuildkit.cli.cmd_explain import format_explanation

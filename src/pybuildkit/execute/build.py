@@ -159,6 +159,7 @@ def _build_in(
         allow=options.allow,
         checksum_mode=options.checksum_mode,
         previous_steps=_load_previous(lineage),
+        verify_cache=options.verify_cache,
         load_manifest=_load_manifest(store.root),
     )
     snapshots = Snapshots(store.root / "fs")
@@ -188,6 +189,7 @@ def _build_in(
         tags=stored.tags,
         report=outcome.report,
         warnings=tuple(w.message for w in the_plan.warnings),
+        cache_mismatches=outcome.cache_mismatches,
     )
     record = {
         "containerimage.digest": stored.digest,

@@ -71,6 +71,7 @@ class ExecOptions:
     dockerfile: Path | None = None
     source: str = ""
     previous_steps: Mapping[str, KeyInputs] = attrs.field(factory=dict)
+    verify_cache: bool = False
     load_manifest: Callable[[str], dict[str, str] | None] | None = None
 
 
@@ -113,6 +114,7 @@ class BuildOutcome:
     report: BuildReport
     steps: Mapping[str, KeyInputs]
     base_layers: int = 0
+    cache_mismatches: tuple[str, ...] = ()
 
 
 class _StepFailed(Exception):
@@ -139,6 +141,7 @@ class Executor:
         self._lock = threading.Lock()
         self._records: list[StepRecord] = []
         self._key_inputs: dict[str, KeyInputs] = {}
+        self._mismatches: list[str] = []
         self._context_hasher: Any = None
         self._checksummer: Any = None
         self._hash_lock = threading.Lock()
@@ -206,7 +209,10 @@ class Executor:
             critical_path=critical_path(records, deps, plan.target_stage.name),
         )
         base = results[plan.target_stage.ops[0].id]
-        return BuildOutcome(result=final, report=report, steps=dict(self._key_inputs), base_layers=len(base.layers))
+        return BuildOutcome(
+            result=final, report=report, steps=dict(self._key_inputs), base_layers=len(base.layers),
+            cache_mismatches=tuple(self._mismatches),
+        )
 
     def _number_steps(self, plan: BuildPlan) -> dict[str, ev.Step]:
         """Steps as the user counts them: FROM, then every RUN/COPY/ADD/WORKDIR, per stage."""
@@ -316,6 +322,8 @@ class Executor:
         skip_cache = self.options.no_cache or stage.name in self.options.no_cache_stages
         record = None if skip_cache else self.store.get_cache(key)
         if record is not None and record.layer is not None and record.diff_id and self.store.has_blob(record.layer.digest):
+            if self.options.verify_cache:
+                return self._verify(plan, op, parent, results, step, key, record)
             if step is not None:
                 self.emit(ev.StepCached(time=time.time(), step=step))
             created = str(record.metadata.get("created") or self._created())
@@ -334,6 +342,28 @@ class Executor:
         self.store.put_cache(
             CacheRecord(key=key, layer=layer.descriptor, diff_id=layer.diff_id, metadata={"created": created, "inputs": key_inputs.to_json()})
         )
+        history = parent.history + (op.history(created),)
+        return StepResult(key=key, layers=parent.layers + (layer,), history=history, image=op.config), False, reason
+
+    def _verify(
+        self, plan: BuildPlan, op: ExecOp | FileOp, parent: StepResult, results: Mapping[str, StepResult],
+        step: ev.Step | None, key: str, record: CacheRecord,
+    ) -> tuple[StepResult, bool, str]:
+        """`--verify-cache`: run a step the cache would have answered and compare the layers. The
+        cached layer is kept either way, so the image is the one a normal build makes."""
+        reason = "verifying the cached layer (--verify-cache)"
+        if step is not None:
+            self.emit(ev.StepStarted(time=time.time(), step=step, reason=reason))
+        fresh = self._execute(plan, op, parent, results, step)
+        assert record.layer is not None and record.diff_id is not None
+        if fresh.diff_id != record.diff_id:
+            name = step.name if step is not None else op.id
+            message = f"cache verification: {name}: cached layer {record.diff_id} differs from the rebuilt {fresh.diff_id}"
+            with self._lock:
+                self._mismatches.append(message)
+            self.emit(ev.Warning(time=time.time(), message=message, line=op.span.line if op.span else None))
+        created = str(record.metadata.get("created") or self._created())
+        layer = LayerRef(descriptor=record.layer, diff_id=record.diff_id)
         history = parent.history + (op.history(created),)
         return StepResult(key=key, layers=parent.layers + (layer,), history=history, image=op.config), False, reason
 

@@ -92,6 +92,7 @@ class BuildResult:
     tags: tuple[str, ...]
     report: BuildReport
     warnings: tuple[str, ...] = ()
+    cache_mismatches: tuple[str, ...] = ()
 
     @property
     def image_id(self) -> str:
