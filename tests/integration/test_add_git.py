@@ -145,3 +145,12 @@ def test_unreachable_repository(tmp_path: Path) -> None:
 def test_parse_git_source(source: str, remote: str, ref: str, subdir: str) -> None:
     parsed = parse_git_source(source)
     assert (parsed.remote, parsed.ref, parsed.subdir) == (remote, ref, subdir)
+
+
+@pytest.mark.parametrize(("fragment", "which"), [("", "second"), ("#main", "second"), ("#v1", "first"), ("#v1:sub", "first")])
+def test_remote_identity_is_the_commit(repo, fragment: str, which: str) -> None:
+    from pybuildkit.execute.fileops import remote_identities
+
+    with serve(repo["site"]) as base:
+        source = f"{base}/repo.git{fragment}"
+        assert remote_identities(CopySpec(dest="/d/", sources=(source,), is_add=True)) == {source: f"git:{repo[which]}"}

@@ -116,3 +116,15 @@ def test_url_mixed_with_context_files(tmp_path: Path, site: str) -> None:
         CopySpec(dest="/d/", sources=("local.txt", site + "/file.txt"), source_root=ctx, is_add=True), dest_root=root
     )
     assert tree(root) == {"d": "dir", "d/local.txt": "local", "d/file.txt": BODY.decode()}
+
+
+def test_remote_identity_follows_the_server(tmp_path: Path, site: str) -> None:
+    from pybuildkit.execute.fileops import remote_identities
+
+    spec = CopySpec(dest="/d/", sources=(site + "/file.txt",), is_add=True)
+    first = remote_identities(spec)[site + "/file.txt"]
+    assert first is not None and first == remote_identities(spec)[site + "/file.txt"]
+    os.utime(tmp_path / "site/file.txt", (1_700_000_000, 1_700_000_000))
+    assert remote_identities(spec)[site + "/file.txt"] != first
+    pinned = CopySpec(dest="/d/", sources=(site + "/file.txt",), is_add=True, checksum=SHA)
+    assert remote_identities(pinned) == {site + "/file.txt": "checksum:" + SHA}

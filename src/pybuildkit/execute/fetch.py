@@ -16,6 +16,7 @@ import os
 import posixpath
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -33,6 +34,8 @@ __all__ = [
     "parse_git_source",
     "parse_checksum",
     "download",
+    "url_identity",
+    "git_identity",
     "fetch_git",
 ]
 
@@ -129,6 +132,30 @@ def download(url: str, into: Path, *, checksum: str | None = None, timeout: floa
     return final
 
 
+def url_identity(url: str, *, timeout: float = 30.0) -> str | None:
+    """What names the URL's current content without downloading it, for a cache key.
+
+    BuildKit keys an ADD URL by the server's validators: the ETag, else Last-Modified with the
+    length. A HEAD request gets them; None when the server offers neither (then only a download
+    can tell, and the step should not be taken from the cache).
+    """
+    request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": _USER_AGENT})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
+            headers = response.headers
+            final = response.geturl() or url
+    except urllib.error.HTTPError as exc:
+        raise BuildError(f"failed to check {url}: invalid response status {exc.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise BuildError(f"failed to check {url}: {getattr(exc, 'reason', None) or exc}") from None
+    name = _file_name(final, headers.get("Content-Disposition"))
+    if headers.get("ETag"):
+        return f"etag:{headers['ETag']}\0{name}"
+    if headers.get("Last-Modified"):
+        return f"modified:{headers['Last-Modified']}\0length:{headers.get('Content-Length', '')}\0{name}"
+    return None
+
+
 @attrs.frozen
 class GitSource:
     """`remote#ref:subdir` split up; `ref` and `subdir` empty when not given."""
@@ -182,6 +209,31 @@ def _resolve_ref(checkout: Path, ref: str, env: dict[str, str], timeout: float) 
         except BuildError:
             continue
     raise BuildError(f"git ref {ref or 'HEAD'!r} not found in the repository")
+
+
+def git_identity(src: str, *, allow_local: bool = False, timeout: float = 120.0) -> str:
+    """The commit `src`'s ref names right now (`git ls-remote`), for a cache key.
+
+    A ref that no branch or tag matches but looks like a commit id is taken as that commit.
+    """
+    source = parse_git_source(src)
+    if not allow_local and not (is_git(source.remote) or "://" in source.remote):
+        raise BuildError(f"{source.remote!r} is not a remote git repository")
+    with tempfile.TemporaryDirectory(prefix="pybuildkit-git-") as home:
+        env = _git_env(Path(home), allow_local)
+        listing = _git(["ls-remote", "--", source.remote], cwd=None, env=env, timeout=timeout)
+    refs: dict[str, str] = {}
+    for line in listing.splitlines():
+        sha, _, name = line.partition("\t")
+        refs[name] = sha
+    ref = source.ref
+    candidates = ["HEAD"] if not ref else [f"refs/heads/{ref}", f"refs/tags/{ref}^{{}}", f"refs/tags/{ref}", ref]
+    for candidate in candidates:
+        if candidate in refs:
+            return refs[candidate]
+    if ref and 7 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower()):
+        return ref.lower()
+    raise BuildError(f"git ref {ref or 'HEAD'!r} not found in {source.remote}")
 
 
 def fetch_git(

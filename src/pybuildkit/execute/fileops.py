@@ -50,12 +50,12 @@ from pybuildkit.context import (
 from pybuildkit.errors import BuildError, ContextError
 from pybuildkit.execute.archive import extract_archive, is_archive
 from pybuildkit.execute.destfs import DestTree, container_path, copy_content, read_xattrs
-from pybuildkit.execute.fetch import download, fetch_git, is_git, is_url
+from pybuildkit.execute.fetch import download, fetch_git, git_identity, is_git, is_url, url_identity
 from pybuildkit.execute.manifest import WrittenEntry, manifest_digest
 from pybuildkit.execute.modes import ModeChange, parse_mode_change
 from pybuildkit.execute.owners import Owner, resolve_chown
 
-__all__ = ["CopySpec", "CopyResult", "apply_copy", "source_digest"]
+__all__ = ["CopySpec", "CopyResult", "apply_copy", "source_digest", "remote_identities"]
 
 
 @attrs.frozen(kw_only=True)
@@ -489,3 +489,25 @@ def source_digest(spec: CopySpec, *, checksummer: Checksummer | None = None) -> 
     if len(parts) == 1:
         return parts[0], manifest
     return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest(), manifest
+
+
+def remote_identities(spec: CopySpec) -> dict[str, str | None]:
+    """What each remote ADD source is known by right now, without fetching it (for cache keys).
+
+    A URL with --checksum is its checksum; else the server's validators from a HEAD request
+    (ETag, or Last-Modified and length), or None when it sends none: such a step cannot be
+    trusted from the cache. A git source is the commit its ref points at (`git ls-remote`).
+    """
+    out: dict[str, str | None] = {}
+    if not spec.is_add:
+        return out
+    for source in spec.sources:
+        if is_git(source):
+            out[source] = "git:" + git_identity(source)
+        elif is_url(source):
+            if spec.checksum:
+                out[source] = "checksum:" + spec.checksum
+            else:
+                identity = url_identity(source)
+                out[source] = None if identity is None else "http:" + identity
+    return out
