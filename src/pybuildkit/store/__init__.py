@@ -6,7 +6,7 @@ from pybuildkit.store.blobs import Ingest
 from pybuildkit.store.compression import open_uncompressed
 from pybuildkit.store.db import SCHEMA_VERSION
 from pybuildkit.store.paths import default_root
-from pybuildkit.store.records import CacheRecord, CheckReport, GCReport, ImageSummary, RemoveResult, StoredImage
+from pybuildkit.store.records import CacheEntry, CacheRecord, CheckReport, GCReport, ImageSummary, RemoveResult, StoredImage
 from pybuildkit.store.store import Store, normalise_tag
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "open_uncompressed",
     "SCHEMA_VERSION",
     "CacheRecord",
+    "CacheEntry",
     "CheckReport",
     "GCReport",
     "ImageSummary",

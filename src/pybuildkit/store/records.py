@@ -14,7 +14,7 @@ from pybuildkit.oci.digest import validate_digest
 from pybuildkit.oci.frozenmap import FrozenMap, freeze_map
 from pybuildkit.oci.manifest import Manifest
 
-__all__ = ["StoredImage", "ImageSummary", "CacheRecord", "RemoveResult", "GCReport", "CheckReport"]
+__all__ = ["StoredImage", "ImageSummary", "CacheRecord", "CacheEntry", "RemoveResult", "GCReport", "CheckReport"]
 
 
 @attrs.frozen
@@ -106,6 +106,16 @@ class CacheRecord:
             metadata=obj.get("metadata") or {},
             blobs=obj.get("blobs") or (),
         )
+
+
+@attrs.frozen
+class CacheEntry:
+    """A cache record's bookkeeping, for pruning: when it was filed and last hit, and its blobs."""
+
+    key: str
+    created: float
+    last_used: float
+    blobs: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -28,7 +28,7 @@ from pybuildkit.store.compression import open_uncompressed
 from pybuildkit.store.db import Database
 from pybuildkit.store.lock import file_lock, shared_held_by_this_thread
 from pybuildkit.store.paths import DB_FILE, LOCK_FILE, default_root
-from pybuildkit.store.records import CacheRecord, CheckReport, GCReport, ImageSummary, RemoveResult, StoredImage
+from pybuildkit.store.records import CacheEntry, CacheRecord, CheckReport, GCReport, ImageSummary, RemoveResult, StoredImage
 
 __all__ = ["Store", "normalise_tag"]
 
@@ -423,6 +423,32 @@ class Store:
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
         return tuple(str(r[0]) for r in rows)
+
+    def cache_entries(self) -> tuple[CacheEntry, ...]:
+        """Every cache record's times and blobs, least recently used first, read without counting
+        as a use (unlike `get_cache`), so `pybuild cache du`/`prune` do not refresh what they judge."""
+        try:
+            with self._db.snapshot() as conn:
+                rows = conn.execute("SELECT key, created, last_used FROM cache ORDER BY last_used, key").fetchall()
+                refs = conn.execute("SELECT key, digest FROM cache_blobs ORDER BY key, digest").fetchall()
+        except sqlite3.Error as exc:
+            raise _sql_error(exc) from None
+        blobs: dict[str, list[str]] = {}
+        for key, digest in refs:
+            blobs.setdefault(str(key), []).append(str(digest))
+        return tuple(
+            CacheEntry(key=str(k), created=float(c), last_used=float(u), blobs=tuple(blobs.get(str(k), ()))) for k, c, u in rows
+        )
+
+    def image_blobs(self) -> frozenset[str]:
+        """Every blob digest some image record needs (manifests, configs, layers)."""
+        try:
+            with self._db.snapshot() as conn:
+                live = {str(r[0]) for r in conn.execute("SELECT digest FROM images")}
+                live.update(str(r[0]) for r in conn.execute("SELECT digest FROM image_blobs"))
+        except sqlite3.Error as exc:
+            raise _sql_error(exc) from None
+        return frozenset(live)
 
     # -- maintenance ---------------------------------------------------------------------------
 
