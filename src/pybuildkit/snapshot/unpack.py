@@ -22,7 +22,6 @@ import io
 import os
 import shutil
 import stat
-import tarfile
 import zlib
 from pathlib import Path
 from typing import BinaryIO
@@ -31,12 +30,11 @@ import attrs
 
 from pybuildkit.errors import ImageError, StoreError
 from pybuildkit.snapshot.entries import OPAQUE_MARKER, WHITEOUT_PREFIX, is_private_xattr, trusted_xattrs_usable
+from pybuildkit.snapshot.tarreader import Member, TarReader
 
 __all__ = ["UnpackLimits", "ApplyResult", "apply_layer", "detect_compression"]
 
 _CHUNK = 1 << 20
-# tarfile's stream reader re-slices its whole buffer on every small read: keep it small.
-_TAR_BUFSIZE = 64 << 10
 _MAX_SYMLINK_HOPS = 40
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -142,24 +140,6 @@ def _open_stream(layer: BinaryIO, limits: UnpackLimits) -> _Counted:
     else:
         inner = raw
     return _Counted(inner, limits.max_uncompressed_bytes)
-
-
-def _safe_tarinfo(limits: UnpackLimits) -> type[tarfile.TarInfo]:
-    class SafeTarInfo(tarfile.TarInfo):
-        """Refuses oversized extended headers before tarfile reads them into memory."""
-
-        def _proc_member(self, tf):  # type: ignore[no-untyped-def]
-            if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
-                             tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
-                if self.size > limits.max_header_bytes:
-                    raise ImageError(
-                        f"layer has a {self.size}-byte extended header (limit {limits.max_header_bytes})"
-                    )
-            elif self.type == tarfile.GNUTYPE_SPARSE:
-                raise ImageError(f"layer entry {self.name!r} is a GNU sparse file, which layers do not use")
-            return super()._proc_member(tf)
-
-    return SafeTarInfo
 
 
 def _components(name: str, limits: UnpackLimits, what: str = "entry") -> list[str]:
@@ -289,7 +269,7 @@ class _Applier:
         self.t.close()
 
     # -- per member -------------------------------------------------------------------------
-    def member(self, tf: tarfile.TarFile, m: tarfile.TarInfo) -> None:
+    def member(self, tf: TarReader, m: Member) -> None:
         parts = _components(m.name, self.limits)
         if not parts:
             return  # the root itself: its metadata belongs to whoever owns the target
@@ -297,42 +277,36 @@ class _Applier:
         if base.startswith(WHITEOUT_PREFIX):
             self.whiteout(parts)
             return
-        if m.size < 0:
-            raise ImageError(f"layer entry {m.name!r} has a negative size")
         pfd = self.t.parent(parts, create=True)
         assert pfd is not None
         self.written.add("/".join(parts))
-        if m.isdir():
+        if m.kind == "dir":
             self.directory(pfd, parts, m)
             return
         if _remove(pfd, base):
             self.t.forget()
             pfd = self.t.parent(parts, create=True)
             assert pfd is not None
-        if m.isreg():
+        if m.kind == "file":
             self.regular(tf, m, pfd, base)
-        elif m.issym():
+        elif m.kind == "symlink":
             os.symlink(m.linkname, base, dir_fd=pfd)
             self.finish_nonfile(pfd, base, m, chmod=False)
-        elif m.islnk():
+        elif m.kind == "hardlink":
             self.hardlink(m, pfd, base)
-        elif m.ischr() or m.isblk() or m.isfifo():
-            self.special(m, pfd, base)
         else:
-            raise ImageError(f"layer entry {m.name!r} has unsupported type {m.type!r}")
+            self.special(m, pfd, base)
 
-    def regular(self, tf: tarfile.TarFile, m: tarfile.TarInfo, pfd: int, base: str) -> None:
+    def regular(self, tf: TarReader, m: Member, pfd: int, base: str) -> None:
         fd = os.open(base, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=pfd)
         try:
-            src = tf.extractfile(m)
-            if src is not None and m.size:
-                remaining = m.size
-                while remaining:
-                    chunk = src.read(min(remaining, _CHUNK))
-                    if not chunk:
-                        raise ImageError(f"layer is truncated inside {m.name!r}")
-                    os.write(fd, chunk)
-                    remaining -= len(chunk)
+            remaining = m.size
+            while remaining:
+                chunk = tf.read(min(remaining, _CHUNK))
+                if not chunk:
+                    raise ImageError(f"layer is truncated inside {m.name!r}")
+                _write_all(fd, chunk)
+                remaining -= len(chunk)
             self.owner(lambda: os.fchown(fd, m.uid, m.gid))
             os.fchmod(fd, m.mode & 0o7777)
             self.xattrs(fd, m)
@@ -340,7 +314,7 @@ class _Applier:
         finally:
             os.close(fd)
 
-    def directory(self, pfd: int, parts: list[str], m: tarfile.TarInfo) -> None:
+    def directory(self, pfd: int, parts: list[str], m: Member) -> None:
         base = parts[-1]
         try:
             st = os.lstat(base, dir_fd=pfd)
@@ -362,7 +336,7 @@ class _Applier:
             os.close(fd)
         self.dirs.append((parts, m.mode & 0o7777, int(m.mtime)))
 
-    def hardlink(self, m: tarfile.TarInfo, pfd: int, base: str) -> None:
+    def hardlink(self, m: Member, pfd: int, base: str) -> None:
         src_parts = _components(m.linkname, self.limits, "hardlink target")
         if not src_parts:
             raise ImageError(f"layer hardlink {m.name!r} points at the root directory")
@@ -380,11 +354,11 @@ class _Applier:
         finally:
             os.close(sfd)
 
-    def special(self, m: tarfile.TarInfo, pfd: int, base: str) -> None:
-        if m.isfifo():
+    def special(self, m: Member, pfd: int, base: str) -> None:
+        if m.kind == "fifo":
             os.mkfifo(base, 0o600, dir_fd=pfd)
         else:
-            kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+            kind = stat.S_IFCHR if m.kind == "char" else stat.S_IFBLK
             try:
                 os.mknod(base, kind | 0o600, os.makedev(m.devmajor, m.devminor), dir_fd=pfd)
             except PermissionError:
@@ -393,12 +367,12 @@ class _Applier:
                 return  # device nodes need root; rootless unpacking skips them, as Docker does
         self.finish_nonfile(pfd, base, m, chmod=True)
 
-    def finish_nonfile(self, pfd: int, base: str, m: tarfile.TarInfo, *, chmod: bool) -> None:
+    def finish_nonfile(self, pfd: int, base: str, m: Member, *, chmod: bool) -> None:
         self.owner(lambda: os.chown(base, m.uid, m.gid, dir_fd=pfd, follow_symlinks=False))
         if chmod:
             # The object was just created by us as a non-symlink, so following is harmless.
             os.chmod(_proc_path(pfd, base), m.mode & 0o7777)
-        if m.pax_headers:
+        if m.xattrs:
             for key, value in _xattrs_of(m):
                 try:
                     os.setxattr(_proc_path(pfd, base), key, value, follow_symlinks=False)
@@ -413,8 +387,8 @@ class _Applier:
             if self.is_root:
                 raise
 
-    def xattrs(self, fd: int, m: tarfile.TarInfo) -> None:
-        if not m.pax_headers:
+    def xattrs(self, fd: int, m: Member) -> None:
+        if not m.xattrs:
             return
         for key, value in _xattrs_of(m):
             try:
@@ -494,15 +468,15 @@ class _Applier:
                 os.close(fd)
 
 
-def _xattrs_of(m: tarfile.TarInfo) -> list[tuple[str, bytes]]:
-    out = []
-    for key, value in m.pax_headers.items():
-        if key.startswith("SCHILY.xattr."):
-            name = key[len("SCHILY.xattr."):]
-            if is_private_xattr(name):
-                continue  # a layer must not smuggle in overlayfs' (or our) control attributes
-            out.append((name, value.encode("utf-8", "surrogateescape")))
-    return out
+def _xattrs_of(m: Member) -> list[tuple[str, bytes]]:
+    # A layer must not smuggle in overlayfs' (or our) control attributes.
+    return [(k, v) for k, v in m.xattrs if not is_private_xattr(k)]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def apply_layer(
@@ -526,19 +500,12 @@ def apply_layer(
     count = 0
     try:
         try:
-            tf = tarfile.open(fileobj=stream, mode="r|", tarinfo=_safe_tarinfo(limits), bufsize=_TAR_BUFSIZE)
-            with tf:
-                while True:
-                    m = tf.next()
-                    if m is None:
-                        break
-                    tf.members.clear()  # stream mode keeps every member otherwise
-                    count += 1
-                    if limits.max_entries is not None and count > limits.max_entries:
-                        raise ImageError(f"layer has more than {limits.max_entries} entries")
-                    applier.member(tf, m)
-        except tarfile.TarError as exc:
-            raise ImageError(f"layer is not a valid tar: {exc}") from exc
+            reader = TarReader(stream, max_header_bytes=limits.max_header_bytes)
+            for m in reader:
+                count += 1
+                if limits.max_entries is not None and count > limits.max_entries:
+                    raise ImageError(f"layer has more than {limits.max_entries} entries")
+                applier.member(reader, m)
         except UnicodeError as exc:
             raise ImageError(f"layer has an undecodable header: {exc}") from exc
         except (ImageError, StoreError):
