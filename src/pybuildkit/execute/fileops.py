@@ -178,45 +178,41 @@ def _select_parents(spec: CopySpec, root: str, pattern: str) -> list[_Item]:
     """--parents: every match keeps its path relative to the root, or to the `/./` pivot."""
     ignore = spec.ignore if spec.from_context else None
     excluder = PatternMatcher.from_patterns(spec.excludes) if spec.excludes else None
-    items = []
-    for pattern in (pattern,):
-        pivot, sep, rest = pattern.partition("/./")
-        if not sep:
-            pivot, rest = "/", pattern
-        pivot_rel = context_path(pivot)
-        rest_rel = context_path(rest)
-        if not rest_rel:
-            raise BuildError(f"--parents source {pattern!r} names no path below its pivot")
-        pivot_host = resolve_in_root(root, pivot_rel)
-        if not os.path.isdir(pivot_host):
-            raise ContextError(f'"/{pivot_rel}": not found')
-        full = f"{pivot_rel}/{rest_rel}" if pivot_rel else rest_rel
-        by_path: dict[str, Entry] = {}
-        for match in resolve_sources(root, full, ignore=ignore):
-            rel = match[len(pivot_rel) + 1 :] if pivot_rel else match
-            if excluder and excluder.matches_or_parent(rel):
-                continue
-            parts = rel.split("/")
-            for depth in range(1, len(parts)):
-                ancestor = "/".join(parts[:depth])
-                if ancestor not in by_path:
-                    host = resolve_in_root(root, f"{pivot_rel}/{ancestor}" if pivot_rel else ancestor)
-                    by_path[ancestor] = Entry(ancestor, "dir", host, os.stat(host))
-            parent_host = resolve_in_root(root, posixpath.dirname(match))
-            top = _lstat_entry(rel, os.path.join(parent_host, parts[-1]))
-            by_path[rel] = top
-            if top.kind == "dir":
-                real = os.path.relpath(top.fspath, root)
-                for entry in walk(root, real, ignore=ignore):
-                    sub = f"{rel}/{entry.path}"
-                    if excluder and excluder.matches_or_parent(sub):
-                        continue
+    pivot, sep, rest = pattern.partition("/./")
+    if not sep:
+        pivot, rest = "/", pattern
+    pivot_rel = context_path(pivot)
+    rest_rel = context_path(rest)
+    if not rest_rel:
+        raise BuildError(f"--parents source {pattern!r} names no path below its pivot")
+    pivot_host = resolve_in_root(root, pivot_rel)
+    if not os.path.isdir(pivot_host):
+        raise ContextError(f'"/{pivot_rel}": not found')
+    full = f"{pivot_rel}/{rest_rel}" if pivot_rel else rest_rel
+    by_path: dict[str, Entry] = {}
+    for match in resolve_sources(root, full, ignore=ignore):
+        rel = match[len(pivot_rel) + 1 :] if pivot_rel else match
+        if excluder and excluder.matches_or_parent(rel):
+            continue
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/".join(parts[:depth])
+            if ancestor not in by_path:
+                host = resolve_in_root(root, f"{pivot_rel}/{ancestor}" if pivot_rel else ancestor)
+                by_path[ancestor] = Entry(ancestor, "dir", host, os.stat(host))
+        parent_host = resolve_in_root(root, posixpath.dirname(match))
+        top = _lstat_entry(rel, os.path.join(parent_host, parts[-1]))
+        by_path[rel] = top
+        if top.kind == "dir":
+            real = os.path.relpath(top.fspath, root)
+            for entry in walk(root, real, ignore=ignore):
+                sub = f"{rel}/{entry.path}"
+                if not (excluder and excluder.matches_or_parent(sub)):
                     by_path[sub] = attrs.evolve(entry, path=sub)
-        entries = tuple(sorted(by_path.values(), key=lambda e: e.path.split("/")))
-        _check_kinds(entries, spec, pivot_rel)
-        top = Entry("", "dir", pivot_host, os.stat(pivot_host))
-        items.append(_Item(pivot_rel, (top, *entries), True, not spec.from_context, source=f"{pivot_rel or '.'}/."))
-    return items
+    entries = tuple(sorted(by_path.values(), key=lambda e: e.path.split("/")))
+    _check_kinds(entries, spec, pivot_rel)
+    top = Entry("", "dir", pivot_host, os.stat(pivot_host))
+    return [_Item(pivot_rel, (top, *entries), True, not spec.from_context, source=f"{pivot_rel or '.'}/.")]
 
 
 def _select_local(spec: CopySpec) -> list[tuple[int, list[_Item]]]:
