@@ -70,7 +70,9 @@ class CopySpec:
     looked up (default: `dest_root`; for `--link` pass the stage's root while `dest_root` is the
     empty layer). `scratch_dir` is where remote and heredoc sources are staged (default: the
     system temp dir). `checksum_mode` and `memo_path` (a `DigestMemo` file) only matter to
-    `source_digest`.
+    `source_digest`. A wildcard matching nothing is not an error (BuildKit's AllowEmptyWildcard:
+    `COPY *.crt /certs/` with no certificates copies nothing); with `allow_empty_wildcard=False`
+    a step that selects nothing at all fails with "no source files were specified".
     """
 
     dest: str
@@ -92,6 +94,7 @@ class CopySpec:
     scratch_dir: Path | None = None
     checksum_mode: ChecksumMode = "full"
     memo_path: Path | None = None
+    allow_empty_wildcard: bool = True
 
     @property
     def instruction(self) -> str:
@@ -427,7 +430,7 @@ def apply_copy(spec: CopySpec, *, dest_root: Path) -> CopyResult:
     tree = DestTree(dest_root)
     with tempfile.TemporaryDirectory(prefix="pybuildkit-copy-", dir=spec.scratch_dir) as scratch_name:
         items = _ordered_items(spec, Path(scratch_name))
-        if not items:
+        if not items and not spec.allow_empty_wildcard:
             raise BuildError(
                 f"no source files were specified: {', '.join(spec.sources) or 'nothing'} matched nothing",
             )

@@ -78,7 +78,6 @@ ERRORS = [
     ("several-sources-need-slash", ("a.txt", "b.md"), "/d", {}, BuildError, "must be a directory and end with a /"),
     ("wildcard-several-need-slash", ("*.txt",), "/d", {}, BuildError, "must be a directory and end with a /"),
     ("missing-source", ("nope.txt",), "/d/", {}, ContextError, '"/nope.txt": not found'),
-    ("only-empty-wildcard", ("nomatch*",), "/d/", {}, BuildError, "no source files were specified"),
     ("dir-over-file", ("src",), "/f", {"f": "file"}, BuildError, "not a directory"),
     ("file-over-dir-inside", ("src/pkg",), "/d/", {"d/two.go": DIR}, BuildError, "cannot replace directory"),
     ("parent-is-a-file", ("a.txt",), "/f/x", {"f": "file"}, BuildError, "not a directory"),
@@ -93,6 +92,13 @@ def test_errors(tmp_path: Path, sources, dest, existing, error, message) -> None
     with pytest.raises(error, match=message.replace("/", "/").replace(".", r"\.").replace("(", r"\(")) as info:
         _run(tmp_path, sources, dest, existing)
     assert isinstance(info.value, PybuildkitError)
+
+
+def test_empty_wildcard_copies_nothing_like_buildkit(tmp_path: Path) -> None:
+    _, changed = _run(tmp_path, ("nomatch*",), "/d/", {})
+    assert changed == {}
+    with pytest.raises(BuildError, match="no source files were specified"):
+        _run(tmp_path / "strict", ("nomatch*", "none?"), "/d/", {}, allow_empty_wildcard=False)
 
 
 def test_error_leaves_no_partial_files(tmp_path: Path) -> None:
