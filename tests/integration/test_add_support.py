@@ -16,15 +16,15 @@ __all__ = ["serve", "tree"]
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files (with Last-Modified, as SimpleHTTPRequestHandler sends), plus `/named/<file>`
+    """Static files (with Last-Modified, as SimpleHTTPRequestHandler sends), plus `/?named=<file>`
     which serves `<file>` with a Content-Disposition naming it `attachment-<file>`."""
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet tests
         pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        if self.path.startswith("/named/"):
-            name = self.path[len("/named/") :]
+        if self.path.startswith("/?named="):
+            name = self.path[len("/?named=") :]
             path = Path(self.directory) / name
             if not path.is_file():
                 self.send_error(404)

@@ -45,7 +45,7 @@ def _root(tmp_path: Path) -> Path:
 CASES = [
     ("into-dir", "/file.txt", "/d/", "d/file.txt"),
     ("to-path", "/file.txt", "/d/renamed", "d/renamed"),
-    ("content-disposition", "/named/file.txt", "/d/", "d/attachment-file.txt"),
+    ("content-disposition-when-path-has-no-name", "/?named=file.txt", "/d/", "d/attachment-file.txt"),
     ("query-ignored-for-name", "/file.txt?version=2", "/d/", "d/file.txt"),
 ]
 

@@ -109,6 +109,7 @@ class DestTree:
         self.report_root = report_root or self.root
         self.is_root = os.geteuid() == 0
         self.records: list[WrittenEntry] = records if records is not None else []
+        self.created_dirs: list[str] = []
         self._dir_cache: dict[str, str] = {}
 
     # -- paths ----------------------------------------------------------------------------
@@ -149,6 +150,7 @@ class DestTree:
                     raise BuildError(f"cannot create directory /{self.rel(current)}: {exc.strerror}") from None
                 os.chmod(current, 0o755)
                 self.set_owner(current, uid, gid)
+                self.created_dirs.append(current)
                 self.records.append(WrittenEntry(self.rel(current), "dir", 0o755, uid, gid))
                 continue
             except NotADirectoryError:

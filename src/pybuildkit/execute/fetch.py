@@ -2,8 +2,8 @@
 
 Both land in a scratch directory first and are only copied into the image once complete and
 verified, so a failed download or a `--checksum` mismatch writes nothing into the destination.
-The rules are BuildKit's: a download is named from Content-Disposition or the URL path, gets
-mode 0600 and the server's Last-Modified as mtime; a git source is `URL#ref:subdir`, checked out
+The rules are BuildKit's: a download is named after the URL's path (Content-Disposition only
+when the path has no name), gets mode 0600 and the server's Last-Modified as mtime; a git source is `URL#ref:subdir`, checked out
 detached at `ref` (branch, tag or commit; the remote's HEAD when empty), `.git` removed unless
 --keep-git-dir. The `git` command does the git work: its transport code is not ours to redo.
 """
@@ -74,6 +74,13 @@ def parse_checksum(text: str) -> tuple[str, str]:
 
 
 def _file_name(url: str, disposition: str | None) -> str:
+    """BuildKit's name for a download: the base of the URL's path as written (not after
+    redirects); for a URL without one (`https://host/`), the Content-Disposition filename
+    (where BuildKit would say `__unnamed__`), else `__unnamed__`."""
+    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+    base = posixpath.basename(path.rstrip("/"))
+    if base not in ("", ".", ".."):
+        return base
     if disposition:
         from email.message import Message
 
@@ -81,14 +88,10 @@ def _file_name(url: str, disposition: str | None) -> str:
         msg["content-disposition"] = disposition
         name = msg.get_filename()
         if name and not name.endswith("/"):
-            base = posixpath.basename(name.replace("\\", "/"))
-            if base not in ("", ".", ".."):
-                return base
-    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
-    base = posixpath.basename(path.rstrip("/")) if path.strip("/") else ""
-    if base in ("", ".", ".."):
-        return "download"
-    return base
+            named = posixpath.basename(name.replace("\\", "/"))
+            if named not in ("", ".", ".."):
+                return named
+    return "__unnamed__"
 
 
 def download(url: str, into: Path, *, checksum: str | None = None, timeout: float = 120.0) -> Path:
@@ -102,7 +105,7 @@ def download(url: str, into: Path, *, checksum: str | None = None, timeout: floa
     digest = hashlib.new(want[0] if want else "sha256")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
-            name = _file_name(response.geturl() or url, response.headers.get("Content-Disposition"))
+            name = _file_name(url, response.headers.get("Content-Disposition"))
             modified = response.headers.get("Last-Modified")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
             with os.fdopen(fd, "wb") as out:
@@ -143,12 +146,11 @@ def url_identity(url: str, *, timeout: float = 30.0) -> str | None:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
             headers = response.headers
-            final = response.geturl() or url
     except urllib.error.HTTPError as exc:
         raise BuildError(f"failed to check {url}: invalid response status {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise BuildError(f"failed to check {url}: {getattr(exc, 'reason', None) or exc}") from None
-    name = _file_name(final, headers.get("Content-Disposition"))
+    name = _file_name(url, headers.get("Content-Disposition"))
     if headers.get("ETag"):
         return f"etag:{headers['ETag']}\0{name}"
     if headers.get("Last-Modified"):

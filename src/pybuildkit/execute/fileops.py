@@ -73,6 +73,9 @@ class CopySpec:
     `source_digest`. A wildcard matching nothing is not an error (BuildKit's AllowEmptyWildcard:
     `COPY *.crt /certs/` with no certificates copies nothing); with `allow_empty_wildcard=False`
     a step that selects nothing at all fails with "no source files were specified".
+    `timestamp` (SOURCE_DATE_EPOCH, seconds) replaces the mtime of everything copied and of the
+    directories made for it, as BuildKit's created-time option does (unpacked archive entries
+    keep their own).
     """
 
     dest: str
@@ -95,6 +98,7 @@ class CopySpec:
     checksum_mode: ChecksumMode = "full"
     memo_path: Path | None = None
     allow_empty_wildcard: bool = True
+    timestamp: int | None = None
 
     @property
     def instruction(self) -> str:
@@ -336,7 +340,7 @@ class _Writer:
     def write_entry(self, item: _Item, entry: Entry, parent: str, name: str) -> str:
         st = entry.stat
         uid, gid = self.ids(item, st)
-        mtime = st.st_mtime_ns
+        mtime = st.st_mtime_ns if self.spec.timestamp is None else self.spec.timestamp * 1_000_000_000
         if entry.kind == "dir":
             host, _ = self.tree.open_dir(parent, name)
             mode = self.new_mode(st, True)
@@ -397,6 +401,10 @@ class _Writer:
         for host, mode, mtime in reversed(self.dirs):
             os.chmod(host, mode)
             os.utime(host, ns=(mtime, mtime))
+        if self.spec.timestamp is not None:
+            stamp = self.spec.timestamp * 1_000_000_000
+            for host in reversed(self.tree.created_dirs):
+                os.utime(host, ns=(stamp, stamp))
 
 
 # -- public API -----------------------------------------------------------------------------
@@ -430,17 +438,17 @@ def apply_copy(spec: CopySpec, *, dest_root: Path) -> CopyResult:
     tree = DestTree(dest_root)
     with tempfile.TemporaryDirectory(prefix="pybuildkit-copy-", dir=spec.scratch_dir) as scratch_name:
         items = _ordered_items(spec, Path(scratch_name))
+        writer = _Writer(tree, spec, owner, mode)
         if not items and not spec.allow_empty_wildcard:
             raise BuildError(
                 f"no source files were specified: {', '.join(spec.sources) or 'nothing'} matched nothing",
             )
-        if len(items) > 1 and not spec.parents and not spec.dest.endswith(("/", "/.")):
+        if len(items) > 1 and not spec.parents and not writer.dest_is_dir and not os.path.isdir(tree.resolve(spec.dest)):
             raise BuildError(
                 f"When using {spec.instruction} with more than one source file, the destination must be a "
                 "directory and end with a /",
                 hint=f"write the destination as {spec.dest.rstrip('/')}/",
             )
-        writer = _Writer(tree, spec, owner, mode)
         for item in items:
             writer.write_item(item)
         writer.finish()

@@ -111,6 +111,13 @@ def test_chmod_files_and_dirs(tmp_path: Path, chmod: str, file_mode: int, dir_mo
     assert os.readlink(root / "d/link") == "g.txt"
 
 
+def test_timestamp_replaces_mtimes(tmp_path: Path) -> None:
+    ctx, root = _context(tmp_path), _dest(tmp_path)
+    apply_copy(CopySpec(dest="/new/d/", sources=("f.txt", "dir"), source_root=ctx, timestamp=86400), dest_root=root)
+    for rel in ("new", "new/d", "new/d/f.txt", "new/d/g.txt", "new/d/sub", "new/d/sub/h.txt"):
+        assert os.lstat(root / rel).st_mtime == 86400, rel
+
+
 def test_hardlinks_preserved(tmp_path: Path) -> None:
     ctx = make_tree(tmp_path / "ctx", {"d/a": "same", "d/other": "x"})
     os.link(ctx / "d/a", ctx / "d/b")

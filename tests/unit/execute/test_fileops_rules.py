@@ -50,6 +50,7 @@ PLACEMENT = [
     ("wildcard-question-class", ("?.[tm][xd]*",), "/d/", {}, {"d": "dir", "d/a.txt": "A", "d/z.txt": "Z", "d/b.md": "B"}),
     ("wildcard-nested", ("docs/*/readme.md",), "/d/", {}, {"d": "dir", "d/readme.md": "other"}),
     ("two-sources", ("a.txt", "b.md"), "/d/", {}, {"d": "dir", "d/a.txt": "A", "d/b.md": "B"}),
+    ("two-sources-existing-dir-no-slash", ("a.txt", "b.md"), "/d", {"d": DIR}, {"d/a.txt": "A", "d/b.md": "B"}),
     ("empty-wildcard-beside-match", ("nomatch*", "a.txt"), "/d/", {}, {"d": "dir", "d/a.txt": "A"}),
     ("link-source-is-followed", ("to-a",), "/d/", {}, {"d": "dir", "d/to-a": "A"}),
     ("abs-link-to-dir-followed", ("to-src",), "/d", {}, {"d": "dir", "d/one.go": "one", "d/pkg": "dir", "d/pkg/two.go": "two", "d/pkg/skip.txt": "skip", "d/inner": "link:one.go"}),
