@@ -62,6 +62,13 @@ def _ssh(items: list[str] | None) -> dict[str, str]:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    if args.call != "build" or args.check:
+        from pybuildkit.cli.outline import parse_call, run_call
+
+        call, fmt = parse_call("check" if args.check else args.call)
+        return run_call(call, context=args.context, file=args.file, fmt=fmt, target=args.target, platform=args.platform,
+                        build_args=_key_values(args.build_arg, "--build-arg"))
+
     from pybuildkit.api import BuildOptions, build, parse_output
     from pybuildkit.cache.spec import parse_cache_spec
     from pybuildkit.cli.progress import format_summary, make_progress
@@ -91,9 +98,27 @@ def run(args: argparse.Namespace) -> int:
         cache_from=tuple(parse_cache_spec(c, export=False) for c in args.cache_from or ()),
         verify_cache=args.verify_cache,
     )
+    from pybuildkit.cli.outline import precheck
+
+    if precheck(args, options.build_args):
+        return 1
     progress = make_progress(args.progress)
-    result = build(options, on_event=progress)
-    if args.progress != "quiet":
+    try:
+        result = build(options, on_event=progress)
+    finally:
+        getattr(progress, "close", lambda: None)()
+    if args.report:
+        from pybuildkit.cli.progress import report_json
+        from pybuildkit.execute.build import write_json_atomic
+
+        write_json_atomic(Path(args.report), report_json(result))
+    if args.progress == "json":
+        import json
+
+        from pybuildkit.cli.progress import summary_json
+
+        print(json.dumps(summary_json(result.report), sort_keys=True), file=sys.stderr)
+    elif args.progress != "quiet":
         print(format_summary(result.report), file=sys.stderr)
         if result.tags:
             print(f"Tagged {', '.join(result.tags)}", file=sys.stderr)
@@ -126,6 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", action="append", metavar="type=TYPE,dest=PATH", help="extra outputs: oci, docker, local, tar, image (repeatable)")
     p.add_argument("--iidfile", metavar="FILE", help="write the image ID (config digest) to FILE")
     p.add_argument("--metadata-file", metavar="FILE", help="write build metadata (digests, per-step report) to FILE as JSON")
+    p.add_argument("--report", metavar="FILE", help="write the build summary (per-step times, cache hits and misses, critical path, digests, warnings) to FILE as JSON")
     p.add_argument("--progress", default="auto", choices=("auto", "tty", "plain", "json", "quiet"), help="progress output (default auto)")
     p.add_argument("--squash", action="store_true", help="fold the layers this build adds into one")
     p.add_argument("--compression", default="gzip", choices=("gzip", "zstd", "uncompressed"), help="layer compression (default gzip)")
@@ -137,4 +163,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cache-to", action="append", metavar="type=local,dest=DIR[,mode=max]", help="export the build cache: type=local,dest=DIR | type=registry,ref=REF | type=inline; mode=min|max, cache-mounts=true (repeatable)")
     p.add_argument("--cache-from", action="append", metavar="type=local,src=DIR", help="import a build cache before building: type=local,src=DIR | type=registry,ref=REF (repeatable)")
     p.add_argument("--verify-cache", action="store_true", help="re-run cached steps and report those whose layer differs from the cached one")
+    p.add_argument("--call", default="build", metavar="build|check|outline|targets[,format=json]", help="what to do instead of building: run the checks, outline the build args, list targets")
+    p.add_argument("--check", action="store_true", help="shorthand for --call=check")
     p.set_defaults(func=run)
