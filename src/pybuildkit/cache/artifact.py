@@ -114,8 +114,8 @@ class CacheArtifact:
                 f"cache config has format version {version!r}; this pybuildkit reads version {CACHE_FORMAT_VERSION}",
                 hint="export the cache again with this version",
             )
-        raw_records = obj.get("records") or {}
-        raw_mounts = obj.get("mounts") or []
+        raw_records = obj.get("records", {})
+        raw_mounts = obj.get("mounts", [])
         if not isinstance(raw_records, dict) or not isinstance(raw_mounts, list):
             raise ImageError("cache config: 'records' must be an object and 'mounts' a list")
         records = []
