@@ -116,6 +116,7 @@ class CacheEntry:
     created: float
     last_used: float
     blobs: tuple[str, ...] = ()
+    diff_id: str | None = None
 
 
 @attrs.frozen

@@ -429,7 +429,7 @@ class Store:
         as a use (unlike `get_cache`), so `pybuild cache du`/`prune` do not refresh what they judge."""
         try:
             with self._db.snapshot() as conn:
-                rows = conn.execute("SELECT key, created, last_used FROM cache ORDER BY last_used, key").fetchall()
+                rows = conn.execute("SELECT key, created, last_used, value FROM cache ORDER BY last_used, key").fetchall()
                 refs = conn.execute("SELECT key, digest FROM cache_blobs ORDER BY key, digest").fetchall()
         except sqlite3.Error as exc:
             raise _sql_error(exc) from None
@@ -437,7 +437,11 @@ class Store:
         for key, digest in refs:
             blobs.setdefault(str(key), []).append(str(digest))
         return tuple(
-            CacheEntry(key=str(k), created=float(c), last_used=float(u), blobs=tuple(blobs.get(str(k), ()))) for k, c, u in rows
+            CacheEntry(
+                key=str(k), created=float(c), last_used=float(u), blobs=tuple(blobs.get(str(k), ())),
+                diff_id=CacheRecord.from_bytes(str(k), v).diff_id,
+            )
+            for k, c, u, v in rows
         )
 
     def image_blobs(self) -> frozenset[str]:
