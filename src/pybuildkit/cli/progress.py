@@ -8,13 +8,17 @@ numbers steps the way BuildKit's plain output does (`#3 [builder 2/5] RUN make`,
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from pybuildkit.execute import events as ev
 from pybuildkit.execute.report import BuildReport
 
-__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary"]
+if TYPE_CHECKING:  # pragma: no cover
+    from pybuildkit.execute.request import BuildResult
+
+__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary", "summary_json", "report_json"]
 
 
 class PlainProgress:
@@ -85,14 +89,23 @@ class JsonProgress:
 
 
 class QuietProgress:
+    """Prints nothing: `--progress=quiet` leaves stdout to the image ID alone."""
+
     def __call__(self, event: ev.Event) -> None:
         return None
 
 
 def make_progress(mode: str, out: TextIO | None = None) -> ev.EventSink:
+    """The renderer for `--progress=MODE` writing to `out` (stderr by default).
+
+    `auto` means tty on a terminal, plain elsewhere; a terminal that cannot move its cursor
+    (`TERM=dumb`, as in Emacs shells and some CI consoles) gets plain text even when tty is asked.
+    """
     out = out or sys.stderr
     if mode == "auto":
         mode = "tty" if out.isatty() else "plain"
+    if mode == "tty" and os.environ.get("TERM") == "dumb":
+        mode = "plain"
     if mode == "tty":
         try:
             from pybuildkit.cli.tty import TtyProgress
@@ -106,16 +119,51 @@ def make_progress(mode: str, out: TextIO | None = None) -> ev.EventSink:
     return PlainProgress(out)
 
 
-def format_summary(report: BuildReport) -> str:
-    """Total time, run vs cached, the slowest steps and the critical path."""
-    lines = [f"Built in {report.seconds:.2f}s: {report.ran} steps run, {report.cached} cached"]
-    slow = report.slowest(3)
-    if slow:
-        lines.append("Slowest: " + "; ".join(f"{r.step.label} {r.seconds:.2f}s" for r in slow))
+def format_summary(report: BuildReport, *, width: int = 100) -> str:
+    """Total time, run vs cached, the slowest steps and the critical path, for people.
+
+    Nothing but the first line when every step came from the cache: slow steps and a critical
+    path mean nothing then. The critical path is shown per stage (the stage names and their
+    time), because that is what a user can act on: make that stage faster or split it.
+    """
+    total = len(report.steps)
+    share = f"{100 * report.cached // total}% from cache" if total else "nothing to do"
+    lines = [f"Built in {report.seconds:.2f}s: {report.ran} of {total} steps run, {report.cached} cached ({share})"]
+    slow = [r for r in report.slowest(3) if r.seconds > 0]
+    if not slow:
+        return lines[0]
+    lines.append("Slowest steps:")
+    for record in slow:
+        lines.append(_cut(f"  {record.seconds:7.2f}s  {record.step.label}", width))
     by_id = {r.step.id: r for r in report.steps}
-    if report.critical_path:
-        path = [by_id[i] for i in report.critical_path if i in by_id]
-        total = sum(r.seconds for r in path)
-        lines.append(f"Critical path ({total:.2f}s): " + " -> ".join(r.step.id for r in path))
+    path = [by_id[i] for i in report.critical_path if i in by_id]
+    if path:
+        stages: list[tuple[str, float]] = []
+        for record in path:
+            if stages and stages[-1][0] == record.step.stage:
+                stages[-1] = (record.step.stage, stages[-1][1] + record.seconds)
+            else:
+                stages.append((record.step.stage, record.seconds))
+        total_path = sum(seconds for _, seconds in stages)
+        chain = " -> ".join(f"{stage} ({seconds:.2f}s)" for stage, seconds in stages)
+        lines.append(_cut(f"Critical path {total_path:.2f}s: {chain}", width))
     return "\n".join(lines)
 
+
+def summary_json(report: BuildReport) -> dict[str, object]:
+    """The summary as one JSON event line for `--progress=json` (the report's own JSON)."""
+    return {"event": "build.summary", **report.to_json()}
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def report_json(result: BuildResult) -> dict[str, object]:
+    """What `--report FILE` writes: the per-step report plus the image's digests and the warnings."""
+    return {
+        **result.report.to_json(),
+        "image": {"digest": result.digest, "config_digest": result.config_digest, "tags": list(result.tags)},
+        "warnings": list(result.warnings),
+        "cache_mismatches": list(result.cache_mismatches),
+    }
