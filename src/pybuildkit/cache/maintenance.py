@@ -22,7 +22,7 @@ from pathlib import Path
 import attrs
 
 from pybuildkit.cache.mountdirs import CACHE_MOUNTS_DIR
-from pybuildkit.errors import PybuildkitError, UsageError
+from pybuildkit.errors import PybuildkitError, StoreError, UsageError
 from pybuildkit.snapshot import Snapshots, chain_ids
 from pybuildkit.store import Store
 from pybuildkit.store.lock import file_lock
@@ -290,9 +290,11 @@ def keep_storage_budget(root: Path) -> int:
     return min(DEFAULT_KEEP_STORAGE, disk // 10)
 
 
-def enforce_budget(store: Store) -> PruneReport | None:
+def enforce_budget(store: Store, *, wait: bool = True) -> PruneReport | None:
     """Called after a build: prune least recently used records if the cache's own blobs (cheap to
-    measure: one stat per blob) exceed the budget. None when nothing had to go."""
+    measure: one stat per blob) exceed the budget. None when nothing had to go. With `wait=False`
+    it gives up (None) while another process holds the store, rather than make a finished build
+    wait for a running one: the next build will try again."""
     budget = keep_storage_budget(store.root)
     if budget <= 0:
         return None
@@ -300,4 +302,10 @@ def enforce_budget(store: Store) -> PruneReport | None:
     own = {d for e in store.cache_entries() for d in e.blobs if d not in images}
     if sum(_blob_size(store, d) for d in own) <= budget:
         return None
+    if not wait:
+        try:
+            with file_lock(store.lock_path, exclusive=True, blocking=False):
+                pass
+        except StoreError:
+            return None
     return prune(store, keep_storage=budget)
