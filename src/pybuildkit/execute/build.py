@@ -183,6 +183,7 @@ def _build_in(
     write_json_atomic(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}})
     _export_caches(store, options, outcome, the_plan, exec_options.compression)
     _write_outputs(store, snapshots, executor, result, stored.digest, options)
+    _keep_budget(store, sink)
     build_result = BuildResult(
         digest=stored.digest,
         config_digest=stored.config_digest,
@@ -225,6 +226,20 @@ def _export_caches(store: Store, options: BuildOptions, outcome: BuildOutcome, t
     from pybuildkit.cache.transfer import plan_cache_mounts
 
     export_caches(store, options.cache_to, outcome.result.key, outcome.steps, plan_cache_mounts(the_plan), compression=compression)
+
+
+def _keep_budget(store: Store, sink: ev.EventSink) -> None:
+    """The store keeps its cache under a size budget by itself (see pybuildkit.cache.maintenance)."""
+    from pybuildkit.cache.maintenance import enforce_budget
+    from pybuildkit.errors import PybuildkitError
+
+    try:
+        report = enforce_budget(store, wait=False)
+    except PybuildkitError as exc:
+        sink(ev.Warning(time=time.time(), message=f"cache size budget not enforced: {exc.message}"))
+        return
+    if report is not None and report.records_removed:
+        sink(ev.Warning(time=time.time(), message=f"cache over its size budget: pruned {report.records_removed} least recently used records"))
 
 
 def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: Executor, outcome: BuildOutcome) -> StepResult:
@@ -283,7 +298,7 @@ def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, resul
             _rootfs(snapshots, executor, result, dest)
         elif out.type == "tar":
             assert dest is not None
-            with tempfile.TemporaryDirectory(dir=snapshots.root / "tmp") as tmp:
+            with tempfile.TemporaryDirectory(prefix=snapshots.scratch_prefix("output"), dir=snapshots.root / "tmp") as tmp:
                 _rootfs(snapshots, executor, result, Path(tmp))
                 part = dest.with_name(dest.name + ".part")
                 with open(part, "wb") as f:
