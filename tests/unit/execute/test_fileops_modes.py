@@ -1,4 +1,5 @@
-"""--chmod evaluation (pure): octal replaces, symbolic acts per entry like chmod(1)."""
+"""--chmod evaluation (pure): octal replaces, symbolic acts per entry as BuildKit's BSD setmode
+does, which is chmod(1) for everything but a few corners (listed in BSD_ONLY)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,22 @@ CASES = [
     ("u-x+s", 0o755, False, 0o4655),
     ("ug=rw", 0o4777, False, 0o667),
     ("u=rw", 0o2755, True, 0o2655),
+    ("u+", 0o644, False, 0o644),
+    ("u+x,g+x", 0o600, False, 0o710),
+    ("u+x-w", 0o644, False, 0o544),
+]
+
+# Where BSD setmode (BuildKit) and GNU chmod part ways; BuildKit's answer is the expected one.
+BSD_ONLY = [
+    ("u=rw", 0o4755, True, 0o655),  # GNU keeps a directory's setuid on `=`
+    ("u+t", 0o755, False, 0o1755),  # GNU ignores t for u
+    ("o+t", 0o755, True, 0o755),  # BSD ignores t for o alone
+    ("a=rX", 0o700, True, 0o444),  # BSD honours X only with +
+    ("a-x,a+X", 0o755, False, 0o755),  # BSD's X looks at the mode before the whole change
 ]
 
 
-@pytest.mark.parametrize(("text", "mode", "is_dir", "expected"), CASES)
+@pytest.mark.parametrize(("text", "mode", "is_dir", "expected"), CASES + BSD_ONLY)
 def test_mode_change(text: str, mode: int, is_dir: bool, expected: int) -> None:
     change = parse_mode_change(text)
     kind = stat.S_IFDIR if is_dir else stat.S_IFREG
@@ -47,7 +60,7 @@ def test_mode_change(text: str, mode: int, is_dir: bool, expected: int) -> None:
 
 @pytest.mark.parametrize(("text", "mode", "is_dir", "expected"), [c for c in CASES if not c[0].isdigit()])
 def test_symbolic_agrees_with_chmod_command(tmp_path, text: str, mode: int, is_dir: bool, expected: int) -> None:
-    """The real chmod(1) is the reference for symbolic modes (umask 0 for who-less clauses)."""
+    """Outside the BSD corners, the real chmod(1) agrees (umask 0 for who-less clauses)."""
     target = tmp_path / "t"
     if is_dir:
         target.mkdir()
@@ -58,7 +71,7 @@ def test_symbolic_agrees_with_chmod_command(tmp_path, text: str, mode: int, is_d
     assert oct(stat.S_IMODE(os.stat(target).st_mode)) == oct(expected)
 
 
-@pytest.mark.parametrize("text", ["", "888", "77777", "u+q", "x+r", "rwx", "u=rw,,g=r", "a+rw x"])
+@pytest.mark.parametrize("text", ["", "888", "77777", "u+q", "x+r", "rwx", "u=rw,,g=r", "a+rw x", "u", "u+x,", "9", "+x7"])
 def test_invalid_modes(text: str) -> None:
     with pytest.raises(BuildError, match="invalid chmod parameter"):
         parse_mode_change(text)
