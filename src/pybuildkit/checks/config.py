@@ -15,7 +15,7 @@ import attrs
 
 from pybuildkit.errors import ParseError, PybuildkitError, Span, UsageError
 from pybuildkit.model.values import go_quote, parse_go_bool
-from pybuildkit.syntax.ast import Directives
+from pybuildkit.syntax.directives import parse_directive
 
 from pybuildkit.checks.rules import Rule
 
@@ -79,14 +79,14 @@ def parse_check_options(text: str, *, source: str = "directive") -> CheckConfig:
 
 
 def resolve_config(
-    directives: Directives,
+    text: str,
     *,
     build_args: Mapping[str, str] | None = None,
     environ: Mapping[str, str] | None = None,
     path: str = "Dockerfile",
-    source_text: str | None = None,
 ) -> CheckConfig:
-    """The options in force: build arg, else environment variable, else `# check=` directive.
+    """The options in force for Dockerfile `text`: build arg, else environment variable, else the
+    `# check=` directive (found as BuildKit's linter finds it: a `#!` first line is skipped).
 
     A malformed directive is a ParseError at its line; a malformed override is a UsageError.
     """
@@ -96,11 +96,12 @@ def resolve_config(
                 return parse_check_options(values[CHECK_VARIABLE], source=origin)
             except ValueError as exc:
                 raise UsageError(f"{CHECK_VARIABLE} ({origin}): failed to parse check options: {exc}") from None
-    if directives.check is None:
+    directive = parse_directive("check", text)
+    if directive is None:
         return CheckConfig()
     try:
-        return parse_check_options(directives.check, source="directive")
+        return parse_check_options(directive.value, source="directive")
     except ValueError as exc:
-        span = directives.check_span or Span(line=1, file=path)
-        error: PybuildkitError = ParseError(f"failed to parse check options: {exc}", span, source=source_text)
+        span = Span(line=max(directive.line, 1), file=path)
+        error: PybuildkitError = ParseError(f"failed to parse check options: {exc}", span, source=text)
         raise error from None

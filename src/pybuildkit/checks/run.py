@@ -83,11 +83,10 @@ def run_checks(
     Raises ParseError for a malformed `# check=` directive, UsageError for a malformed override.
     """
     config = resolve_config(
-        document.directives,
+        document.source,
         build_args=build_args,
         environ=os.environ if environ is None else environ,
         path=document.path,
-        source_text=document.source,
     )
     analysis = analyse(
         document,
