@@ -126,7 +126,7 @@ def _result(workload: str, seconds: dict[str, dict[str, list[float]]], rss: floa
         "scenarios": list(seconds),
         "summary": run.summarise(seconds),
         "max_rss_mb": {"pybuild": rss, "docker": 30.0},
-        "ignored_change_kept_image": {},
+        "image_id_checks": {"pybuild": {"nochange": [True, False]}},
         "machine": {"nproc": 2, "cpu": "x", "memory_gib": 1.0, "kernel": "k", "python": "3.11", "tools": {"pybuild": "0"}},
     }
 
@@ -147,6 +147,7 @@ def test_report_states_targets_and_keeps_hand_written_notes(tmp_path: Path) -> N
     assert "- [ ] w3 cold build <= 0.7x docker (got 0.80x)" in text
     assert "- [x] w5 100,000-file no-change rebuild < 2 s (got 1.50 s)" in text
     assert "- [ ] w3 pybuild peak memory < 250 MB (got 300.0 MB)" in text
+    assert "- w1 pybuild: no-change rebuild 1/2" in text
     plot.write_ratio_chart(results, tmp_path / "r.png")
     width, height, _ = _png_pixels(tmp_path / "r.png")
     assert width >= 640 and height == 420
