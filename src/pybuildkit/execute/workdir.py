@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pybuildkit.errors import BuildError
 from pybuildkit.sandbox.paths import scoped_join
 from pybuildkit.sandbox.users import resolve_user
 
@@ -21,6 +22,12 @@ def make_directory(rootfs: Path, path: str, owner: str | None) -> None:
         target = scoped_join(rootfs, "/" + "/".join(parts[:i]))
         if target.is_dir():
             continue
-        os.mkdir(target, 0o755)
+        if not target.parent.is_dir():
+            # A symlink in the image led elsewhere inside the rootfs: create that path's parents.
+            make_directory(rootfs, "/" + os.path.relpath(target.parent, rootfs), owner)
+        try:
+            os.mkdir(target, 0o755)
+        except OSError as exc:
+            raise BuildError(f"cannot create WORKDIR {path}: /{'/'.join(parts[:i])}: {exc.strerror}") from None
         os.chmod(target, 0o755)
         os.chown(target, uid, gid, follow_symlinks=False)
