@@ -132,12 +132,6 @@ class _Item:
 # -- selection ------------------------------------------------------------------------------
 
 
-def _local_patterns(spec: CopySpec) -> list[str]:
-    if not spec.is_add:
-        return list(spec.sources)
-    return [s for s in spec.sources if not (is_url(s) or is_git(s))]
-
-
 def _check_kinds(entries: tuple[Entry, ...], spec: CopySpec, label: str) -> None:
     for entry in entries:
         if entry.kind != "other":
