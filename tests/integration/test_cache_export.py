@@ -125,3 +125,21 @@ def test_missing_cache_source_is_a_warning_not_a_failure(builder: Builder, tmp_p
     assert built.ran == ["RUN echo a"]
     warnings = [e.message for e in built.events if isinstance(e, ev.Warning)]
     assert any("nowhere" in w and "no index.json" in w for w in warnings)
+
+
+def test_inline_cache_in_an_oci_layout_of_the_image(builder: Builder, tmp_path: Path) -> None:
+    from pybuildkit.execute.request import parse_output
+
+    builder.write({"app.txt": "hello\n"})
+    dockerfile = "FROM busybox\nCOPY app.txt /app.txt\nRUN cp /app.txt /copied\n"
+    plain = builder.build(dockerfile)
+    inline = builder.build(
+        dockerfile,
+        cache_to=(parse_cache_spec("type=inline", export=True),),
+        outputs=(parse_output(f"type=oci,dest={tmp_path / 'image'},tar=false"),),
+    )
+    # The records ride in a manifest annotation: the image ID (config) is the plain build's.
+    assert inline.result.config_digest == plain.result.config_digest
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    again = fresh.build(dockerfile, cache_from=src(tmp_path / "image"))
+    assert again.ran == []

@@ -68,3 +68,23 @@ def test_missing_registry_tag_is_a_warning(builder: Builder, registry: RegistryS
     built = builder.build("FROM busybox\nRUN echo a\n", cache_from=(parse_cache_spec(f"type=registry,ref={registry.host}/none:x", export=False),))
     assert built.ran == ["RUN echo a"]
     assert any(isinstance(e, ev.Warning) and "cache import" in e.message for e in built.events)
+
+
+def test_inline_cache_travels_with_the_pushed_image(builder: Builder, tmp_path: Path, registry: RegistryServer) -> None:
+    from pybuildkit.execute.request import parse_output
+
+    name = f"{registry.host}/app/image:v1"
+    builder.write({"app.txt": "hello\n"})
+    dockerfile = "FROM busybox\nCOPY app.txt /app.txt\nRUN cp /app.txt /copied\n"
+    first = builder.build(
+        dockerfile,
+        cache_to=(parse_cache_spec("type=inline", export=True),),
+        outputs=(parse_output(f"type=image,name={name},push=true"),),
+    )
+    root = tmp_path / "fresh"
+    with Store(root) as store:
+        install_busybox(store, tmp_path)
+    again = Builder(root, builder.context).build(dockerfile, cache_from=(parse_cache_spec(f"type=registry,ref={name}", export=False),))
+    assert again.ran == []
+    # Same layers and config; only the manifest annotation (asked for only by the first) differs.
+    assert again.result.config_digest == first.result.config_digest

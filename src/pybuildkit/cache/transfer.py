@@ -172,8 +172,14 @@ def export_cache(
 
 
 def read_artifact(target: Any) -> CacheArtifact:
-    """The artifact a target holds, its manifest and config verified."""
+    """The artifact a target holds, its manifest and config verified; an image manifest with an
+    inline cache annotation gives the records of its own layers."""
     manifest = Manifest.from_json(target.get_manifest())
+    from pybuildkit.cache.inline import inline_artifact
+
+    inline = inline_artifact(manifest)
+    if inline is not None:
+        return inline
     check_manifest(manifest)
     return CacheArtifact.from_config(target.read_small(manifest.config))
 
