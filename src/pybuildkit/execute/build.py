@@ -179,7 +179,8 @@ def _build_in(
         if options.squash:
             result = _squash(store, snapshots, exec_options, executor, outcome)
         image = result.final_image()
-        stored = store.put_image(image, [layer.descriptor for layer in result.layers], tags=options.tags)
+        layers = [layer.descriptor for layer in result.layers]
+        stored = store.put_image(image, layers, tags=options.tags, annotations=_inline_cache(store, options, outcome, layers))
     write_json_atomic(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}})
     _export_caches(store, options, outcome, the_plan, exec_options.compression)
     _write_outputs(store, snapshots, executor, result, stored.digest, options)
@@ -226,6 +227,16 @@ def _export_caches(store: Store, options: BuildOptions, outcome: BuildOutcome, t
     from pybuildkit.cache.transfer import plan_cache_mounts
 
     export_caches(store, options.cache_to, outcome.result.key, outcome.steps, plan_cache_mounts(the_plan), compression=compression)
+
+
+def _inline_cache(store: Store, options: BuildOptions, outcome: BuildOutcome, layers: list[Any]) -> dict[str, str] | None:
+    """`--cache-to type=inline`: the image manifest carries the records of its own layers."""
+    if not any(spec.type == "inline" for spec in options.cache_to):
+        return None
+    from pybuildkit.cache.inline import inline_annotations
+    from pybuildkit.cache.transfer import select_keys
+
+    return inline_annotations(store, select_keys(outcome.result.key, outcome.steps, "min"), layers) or None
 
 
 def _keep_budget(store: Store, sink: ev.EventSink) -> None:
