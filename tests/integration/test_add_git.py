@@ -154,3 +154,18 @@ def test_remote_identity_is_the_commit(repo, fragment: str, which: str) -> None:
     with serve(repo["site"]) as base:
         source = f"{base}/repo.git{fragment}"
         assert remote_identities(CopySpec(dest="/d/", sources=(source,), is_add=True)) == {source: f"git:{repo[which]}"}
+
+
+@pytest.mark.parametrize(("fragment", "shallow"), [("#main", "true"), ("#v1", "true"), ("", "true")])
+def test_smart_transport_clones_shallow(tmp_path: Path, repo, fragment: str, shallow: str) -> None:
+    """Over a smart transport only the ref's commit is fetched; dumb HTTP falls back to a full clone."""
+    checkout = fetch_git(f"file://{repo['bare']}{fragment}", tmp_path, keep_git_dir=True, allow_local=True)
+    answer = subprocess.run(
+        ["git", "-C", os.fspath(checkout), "rev-parse", "--is-shallow-repository"], capture_output=True, text=True, env=_ENV
+    )
+    assert answer.stdout.strip() == shallow
+
+
+def test_commit_id_ref_uses_a_full_clone(tmp_path: Path, repo) -> None:
+    checkout = fetch_git(f"file://{repo['bare']}#{repo['first']}", tmp_path, allow_local=True)
+    assert (checkout / "README").read_text() == "v1\n"

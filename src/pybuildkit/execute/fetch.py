@@ -233,9 +233,27 @@ def git_identity(src: str, *, allow_local: bool = False, timeout: float = 120.0)
     for candidate in candidates:
         if candidate in refs:
             return refs[candidate]
-    if ref and 7 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower()):
+    if ref and _is_commit_id(ref):
         return ref.lower()
     raise BuildError(f"git ref {ref or 'HEAD'!r} not found in {source.remote}")
+
+
+def _is_commit_id(ref: str) -> bool:
+    return 7 <= len(ref) <= 64 and all(c in "0123456789abcdef" for c in ref.lower())
+
+
+def _clone(source: GitSource, checkout: Path, env: dict[str, str], timeout: float) -> None:
+    """A shallow clone of just the ref when the server allows it (smart transports, a branch or
+    tag name or the default branch), else the whole history (dumb HTTP, commit ids)."""
+    target = os.fspath(checkout)
+    if not _is_commit_id(source.ref):
+        branch = ["--branch", source.ref] if source.ref else []
+        try:
+            _git(["clone", "--quiet", "--no-checkout", "--depth", "1", *branch, "--", source.remote, target], cwd=None, env=env, timeout=timeout)
+            return
+        except BuildError:
+            shutil.rmtree(checkout, ignore_errors=True)
+    _git(["clone", "--quiet", "--no-checkout", "--", source.remote, target], cwd=None, env=env, timeout=timeout)
 
 
 def fetch_git(
@@ -259,7 +277,7 @@ def fetch_git(
     home = Path(into) / "home"
     home.mkdir(exist_ok=True)
     env = _git_env(home, allow_local)
-    _git(["clone", "--quiet", "--no-checkout", "--", source.remote, os.fspath(checkout)], cwd=None, env=env, timeout=timeout)
+    _clone(source, checkout, env, timeout)
     commit = _resolve_ref(checkout, source.ref, env, timeout)
     if checksum:
         wanted = checksum.strip().lower()
