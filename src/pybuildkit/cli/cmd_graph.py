@@ -149,6 +149,7 @@ def render_dot(graph: StageGraph, *, title: str = "Dockerfile") -> str:
         "digraph build {",
         f"  label={_quote(title)};",
         "  labelloc=t;",
+        '  fontname="Helvetica";',
         "  rankdir=LR;",
         '  node [shape=box, style=rounded, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',

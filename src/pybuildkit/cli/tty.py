@@ -204,8 +204,8 @@ class TtyProgress:
         finished = sum(1 for v in self._steps.values() if v.state in ("done", "cached"))
         total = max(self._total, len(self._steps))
         seconds = self._final_seconds if done and self._final_seconds is not None else now - self._began
-        verb = "Building" if not done else ("Finished" if self._finished else "Failed")
-        return f"[+] {verb} {seconds:.1f}s ({finished}/{total})"
+        state = "" if not done else (" FINISHED" if self._finished else " FAILED")
+        return f"[+] Building {seconds:.1f}s ({finished}/{total}){state}"
 
     def _frame(self, now: float) -> list[str]:
         width, height = self._size()
