@@ -71,6 +71,9 @@ class PlainProgress:
             self._line(f"#{n} DONE {event.seconds:.1f}s")
         elif isinstance(event, ev.StepFailed):
             n = self._number(event.step)
+            rest = self._partial.pop(event.step.id, b"")
+            if rest:
+                self._line(f"#{n} {rest.decode('utf-8', 'replace')}")
             self._line(f"#{n} ERROR: {event.error.splitlines()[0] if event.error else ''}")
         elif isinstance(event, ev.Warning):
             where = f" (line {event.line})" if event.line else ""
