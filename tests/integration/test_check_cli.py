@@ -150,3 +150,13 @@ def test_build_prints_findings_and_still_builds(context: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "WARNING: FromAsCasing: 'as' and 'FROM' keywords' casing do not match (line 1)" in done.stderr
     assert done.stdout.strip().startswith("sha256:")
+
+
+def test_base_image_env_from_the_local_store_is_known(context: Path) -> None:
+    write(context, "FROM scratch\nENV GOPATH=/go\nSHELL [\"/bin/sh\", \"-c\"]\n", name="Base.Dockerfile")
+    built = pybuild("build", "-f", "Base.Dockerfile", "-t", "example/go:1", "--progress", "quiet", ".", cwd=context)
+    assert built.returncode == 0, built.stderr
+    write(context, "FROM example/go:1\nENV X=$GOPATH\nCMD run\n")
+    assert pybuild("check", cwd=context).stdout == "Check complete, no warnings found.\n"
+    write(context, "FROM example/go:1\nENV X=$GOPAHT\n")
+    assert "Usage of undefined variable '$GOPAHT' (did you mean $GOPATH?)" in pybuild("check", cwd=context).stdout

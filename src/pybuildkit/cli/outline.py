@@ -9,14 +9,15 @@ exit the same way: 0 when the Dockerfile passes, 1 for a Dockerfile error or, un
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pybuildkit.checks import CheckResult, Outline, Target
+    from pybuildkit.checks import BaseImage, BaseLookup, CheckResult, Outline, Target
     from pybuildkit.errors import DockerfileError
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "findings_json",
     "run_call",
     "precheck",
+    "store_lookup",
 ]
 
 CALLS = ("build", "check", "outline", "targets")
@@ -152,6 +154,37 @@ def _ignored(context: str, dockerfile_path: str | None):  # type: ignore[no-unty
     return matcher.matches_or_parent if matcher else None
 
 
+@contextlib.contextmanager
+def store_lookup() -> Iterator[BaseLookup | None]:
+    """Base images' env/SHELL/platform from the local store, when one exists (never created here,
+    never pulled: a check must not write or reach the network). Unknown images give None."""
+    from pybuildkit.errors import PybuildkitError
+    from pybuildkit.store import Store
+    from pybuildkit.store.paths import DB_FILE, default_root
+
+    root = default_root()
+    if not (root / DB_FILE).is_file():
+        yield None
+        return
+    try:
+        store = Store(root)
+    except PybuildkitError:
+        yield None
+        return
+    with store:
+
+        def lookup(ref: str) -> BaseImage | None:
+            from pybuildkit.checks import BaseImage
+
+            try:
+                image = store.image(ref).config
+            except PybuildkitError:
+                return None
+            return BaseImage(env=image.config.env, shell=image.config.shell, platform=f"{image.os}/{image.architecture}")
+
+        yield lookup
+
+
 def run_call(
     call: str,
     *,
@@ -171,14 +204,16 @@ def run_call(
     data, label, path = _read_dockerfile(context, file)
     document = parse(data, path=label)
     if call == "check":
-        result = run_checks(
-            document,
-            build_args=build_args,
-            target=target,
-            platform=platform,
-            environ=os.environ if environ is None else environ,
-            ignored=_ignored(context, path),
-        )
+        with store_lookup() as lookup:
+            result = run_checks(
+                document,
+                build_args=build_args,
+                target=target,
+                platform=platform,
+                environ=os.environ if environ is None else environ,
+                ignored=_ignored(context, path),
+                base_lookup=lookup,
+            )
         if fmt == "json":
             sys.stdout.write(findings_json(result))
         else:
@@ -213,7 +248,8 @@ def precheck(args: argparse.Namespace, build_args: Mapping[str, str]) -> int | N
         return None
     data, label, path = _read_dockerfile(args.context, args.file)
     document = parse(data, path=label)
-    result = run_checks(document, build_args=build_args, target=args.target, platform=args.platform)
+    with store_lookup() as lookup:
+        result = run_checks(document, build_args=build_args, target=args.target, platform=args.platform, base_lookup=lookup)
     if result.error is not None:
         return None  # the build reports Dockerfile errors itself
     for finding in result.findings:
