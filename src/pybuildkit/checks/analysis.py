@@ -12,6 +12,7 @@ report. Pure code: base images' configs come from an optional lookup function.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import attrs
@@ -148,15 +149,21 @@ def written_keyword(instruction: Instruction) -> str:
     return instruction.keyword.upper()
 
 
+_PLATFORM_PART = re.compile(r"[A-Za-z0-9_.-]+")
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}
+
+
 def parse_platform(text: str) -> Platform | None:
     """containerd-style `os[/arch[/variant]]`; None when it cannot be a platform."""
     parts = text.split("/")
-    if not 1 <= len(parts) <= 3 or not all(parts) or any(not p.replace("_", "").replace(".", "").replace("-", "").isalnum() for p in parts):
+    if not 1 <= len(parts) <= 3 or not all(_PLATFORM_PART.fullmatch(p) for p in parts):
         return None
-    os_name = parts[0].lower()
     arch = parts[1].lower() if len(parts) > 1 else "amd64"
-    arch = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64"}.get(arch, arch)
-    return Platform(architecture=arch, os=os_name, variant=parts[2] if len(parts) > 2 else None)
+    return Platform(
+        architecture=_ARCH_ALIASES.get(arch, arch),
+        os=parts[0].lower(),
+        variant=parts[2] if len(parts) > 2 else None,
+    )
 
 
 def _tolerant_stages(document: Document) -> tuple[tuple[Arg, ...], tuple[Stage, ...], DockerfileError | None]:

@@ -150,7 +150,8 @@ def undefined_arg_in_from(analysis: Analysis) -> Iterator[Hit]:
 def invalid_default_arg_in_from(analysis: Analysis) -> Iterator[Hit]:
     for facts in analysis.froms:
         base = facts.stage.from_.base
-        if facts.default_base is None or "$" not in base:
+        # Only ARG-made names are this rule's business; oci-layout:// is pybuildkit's own source.
+        if facts.default_base is None or "$" not in base or facts.default_base.startswith("oci-layout://"):
             continue
         try:
             parse_reference(facts.default_base)

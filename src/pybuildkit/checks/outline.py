@@ -125,8 +125,12 @@ def outline(dockerfile: Dockerfile, *, build_args: Mapping[str, str] | None = No
     build_args = dict(build_args or {})
     stage = _find_target(dockerfile, target)
     lex = ShellLex(escape=dockerfile.escape)
-    names = {s.name: s.index for s in dockerfile.stages if s.name}
-    bases = [names.get(s.from_.base.lower()) if names.get(s.from_.base.lower(), s.index) < s.index else None for s in dockerfile.stages]
+    bases: list[int | None] = []
+    names: dict[str, int] = {}
+    for current in dockerfile.stages:
+        bases.append(names.get(current.from_.base.lower()))  # only earlier stages can be a base
+        if current.name:
+            names[current.name] = current.index
     reachable = sorted(reachable_stages(stage.index, stage_dependencies(dockerfile.stages, bases)))
 
     scope: dict[str, str] = {}

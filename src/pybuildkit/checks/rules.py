@@ -23,6 +23,12 @@ def kebab(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
 
 
+def _default_url(rule: Rule) -> str:
+    if rule.origin == "buildkit":
+        return f"https://docs.docker.com/go/dockerfile/rule/{kebab(rule.name)}/"
+    return f"docs/checks.md#{rule.name.lower()}"
+
+
 @attrs.frozen
 class Rule:
     """One check: `experimental` rules run only when the `experimental=` option names them."""
@@ -32,15 +38,7 @@ class Rule:
     level: str = WARNING
     experimental: bool = False
     origin: str = "buildkit"
-    url: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        if not self.url:
-            if self.origin == "buildkit":
-                url = f"https://docs.docker.com/go/dockerfile/rule/{kebab(self.name)}/"
-            else:
-                url = f"docs/checks.md#{self.name.lower()}"
-            object.__setattr__(self, "url", url)
+    url: str = attrs.field(default=attrs.Factory(_default_url, takes_self=True))
 
 
 RULES: tuple[Rule, ...] = (
