@@ -12,6 +12,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pybuildkit.errors import BuildError
 from pybuildkit.execute.archive import is_archive
@@ -189,3 +191,27 @@ def test_truncated_archive_is_a_build_error(tmp_path: Path) -> None:
     root.mkdir()
     with pytest.raises(BuildError, match="cannot unpack app.tar.gz"):
         apply_copy(CopySpec(dest="/x/", sources=("app.tar.gz",), source_root=ctx, is_add=True), dest_root=root)
+
+
+_NAMES = st.lists(st.sampled_from(["a", "b", "..", ".", "", "/", "c.wh", "link"]), min_size=1, max_size=4).map("/".join)
+_ENTRY = st.tuples(_NAMES, st.sampled_from(["file", "dir", "symlink", "hardlink"]), _NAMES)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.lists(_ENTRY, min_size=1, max_size=6))
+def test_random_hostile_archives_never_escape(tmp_path_factory, entries) -> None:
+    """Whatever the names and link targets, an ADD archive writes only below its destination
+    directory, and a bad one fails with a BuildError (never another exception)."""
+    base = tmp_path_factory.mktemp("fuzz")
+    ctx, root = base / "ctx", base / "root"
+    ctx.mkdir()
+    (root / "x").mkdir(parents=True)
+    (root / "sentinel").write_text("keep")
+    (ctx / "evil.tar").write_bytes(_hostile([(n, k, v or "t") for n, k, v in entries]))
+    try:
+        apply_copy(CopySpec(dest="/x/", sources=("evil.tar",), source_root=ctx, is_add=True), dest_root=root)
+    except BuildError:
+        pass
+    assert sorted(p.name for p in base.iterdir()) == ["ctx", "root"]
+    assert sorted(p.name for p in root.iterdir()) == ["sentinel", "x"]
+    assert (root / "sentinel").read_text() == "keep"
