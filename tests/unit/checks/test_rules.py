@@ -325,3 +325,29 @@ def test_warnings_before_a_bad_instruction_are_kept() -> None:
     assert [f.rule for f in result.findings] == ["StageNameCasing", "MaintainerDeprecated"]
     assert result.error is not None and result.error.span is not None and result.error.span.line == 3
     assert result.failed
+
+
+# Whole files with every finding listed: guards against one rule firing where another is meant.
+WHOLE_FILES: list[tuple[str, list[str]]] = [
+    ("ARG base=scratch\nFROM $base\nCOPY Dockerfile .\n", []),
+    ("ARG BUILDPLATFORM=linux/amd64\nFROM --platform=$BUILDPLATFORM scratch\n", []),
+    ('ARG DEBUG=""\nFROM scratch${DEBUG-@bogus}\n', []),
+    ("ARG MY_ARCH=amd64\nFROM --platform=linux/${MYARCH} busybox\n", ["UndefinedArgInFrom"]),
+    ("FROM alpine\nCOPY $foo .\nARG foo=bar\nRUN echo $foo\n", ["UndefinedVar"]),
+    ("FROM scratch\nCOPY <<EOF /a.txt\nHello $name\nEOF\n", ["UndefinedVar"]),
+    ("FROM scratch\nCOPY <<'EOF' /a.txt\nHello $name\nEOF\n", []),
+    ("FROM --platform=$TARGETPLATFORM scratch\n", ["RedundantTargetPlatform"]),
+    ('ARG SFX="box:"\nFROM busy${SFX}\n', ["InvalidDefaultArgInFrom"]),
+    ("ARG DIR\nFROM oci-layout://${DIR:-/tmp/layout}:v1\n", []),
+    ("FROM oci-layout://${DIR:-/tmp/layout}:v1\n", ["UndefinedArgInFrom"]),
+    (
+        "#\nFROM scratch AS BadStageName\n\n#\nFROM scratch as base2\n\nFROM scratch AS base3\n",
+        ["StageNameCasing", "FromAsCasing"],
+    ),
+    ("FROM scratch\nONBUILD RUN echo $X\nHEALTHCHECK NONE\nARG U\nUSER ${U:-root}\nVOLUME /data\nSTOPSIGNAL SIGTERM\n", []),
+]
+
+
+@pytest.mark.parametrize(("text", "rules"), WHOLE_FILES)
+def test_whole_file_findings(text: str, rules: list[str]) -> None:
+    assert [f.rule for f in _findings(text)] == rules
