@@ -56,31 +56,48 @@ class LocalCacheDir:
     @contextlib.contextmanager
     def locked(self, *, exclusive: bool) -> Iterator[LocalCacheDir]:
         """Hold the directory's lock: exclusive to write (and collect), shared to read."""
+        created = False
         try:
             if exclusive:
-                self._prepare()
+                if self.path.exists() and not self.path.is_dir():
+                    raise UsageError(f"cache destination {self.path} exists and is not a directory")
+                self.path.mkdir(parents=True, exist_ok=True)
             elif not (self.path / "index.json").is_file():
                 raise UsageError(f"cache directory {self.path} holds no cache (no index.json)", hint="export one with --cache-to type=local,dest=DIR")
-            fd = os.open(self.path / LAYOUT_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fd = os.open(self.path / LAYOUT_LOCK, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+                created = True
+            except FileExistsError:
+                fd = os.open(self.path / LAYOUT_LOCK, os.O_RDWR | os.O_CLOEXEC)
         except OSError as exc:
             raise _os_error(self.path, exc) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            if exclusive:
+                self._refuse_foreign(created)
+                self._prepare()
             yield self
         finally:
             os.close(fd)
 
+    def _refuse_foreign(self, created_lock: bool) -> None:
+        """Never write (and garbage-collect) inside a directory that is not a cache layout. Run
+        under the lock, so another export's half-made layout is never mistaken for a stranger's."""
+        if (self.path / "oci-layout").exists() or not set(os.listdir(self.path)) - {LAYOUT_LOCK, "blobs"}:
+            return
+        if created_lock:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path / LAYOUT_LOCK)
+        raise UsageError(
+            f"cache destination {self.path} is a non-empty directory that is not an OCI layout",
+            hint="give an empty or new directory, or one an earlier --cache-to wrote",
+        )
+
     def _prepare(self) -> None:
-        if self.path.exists() and not self.path.is_dir():
-            raise UsageError(f"cache destination {self.path} exists and is not a directory")
-        if self.path.is_dir() and not (self.path / "oci-layout").exists():
-            if any(name != LAYOUT_LOCK for name in os.listdir(self.path)):
-                # Never garbage-collect inside a directory that is not ours.
-                raise UsageError(
-                    f"cache destination {self.path} is a non-empty directory that is not an OCI layout",
-                    hint="give an empty or new directory, or one an earlier --cache-to wrote",
-                )
-        (self.path / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        try:
+            (self.path / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_error(self.path, exc) from None
         layout = self.path / "oci-layout"
         if not layout.exists():
             self._atomic_write(layout, canonical_json({"imageLayoutVersion": mt.OCI_LAYOUT_VERSION}))
