@@ -143,3 +143,22 @@ def test_inline_cache_in_an_oci_layout_of_the_image(builder: Builder, tmp_path: 
     fresh = fresh_builder(tmp_path, builder.context, "fresh")
     again = fresh.build(dockerfile, cache_from=src(tmp_path / "image"))
     assert again.ran == []
+
+
+def test_cli_build_flags(builder: Builder, tmp_path: Path) -> None:
+    import sys
+
+    (builder.context / "Dockerfile").write_text("FROM busybox\nRUN echo a > /a\n")
+
+    def pybuild(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(root), "build", "--progress", "plain", *args, str(builder.context)]
+        return subprocess.run(cmd, capture_output=True, text=True)
+
+    made = pybuild(builder.root, "--cache-to", f"type=local,dest={tmp_path / 'c'},mode=max")
+    assert made.returncode == 0, made.stderr
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    used = pybuild(fresh.root, "--cache-from", f"type=local,src={tmp_path / 'c'}", "--metadata-file", str(tmp_path / "meta.json"))
+    assert used.returncode == 0, used.stderr
+    assert json.loads((tmp_path / "meta.json").read_text())["report"]["steps_run"] == 0
+    bad = pybuild(builder.root, "--cache-to", "type=s3,bucket=x")
+    assert bad.returncode == 2 and "unknown cache type" in bad.stderr and "Traceback" not in bad.stderr
