@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pybuildkit.errors import BuildError, ContextError, PybuildkitError
 from pybuildkit.execute.fileops import CopySpec, apply_copy
@@ -141,3 +143,38 @@ def test_errors_are_project_errors(tmp_path: Path) -> None:
         apply_copy(CopySpec(dest="/x", sources=("x",), source_root=tmp_path / "missing"), dest_root=root)
     with pytest.raises(PybuildkitError):
         apply_copy(CopySpec(dest="/x", sources=("x",), source_root=tmp_path), dest_root=tmp_path / "nope")
+
+
+_PARTS = st.sampled_from(["a", "b", "c", "..", "."])
+_TARGETS = st.sampled_from(["/", "..", "../..", "../../../..", "/a", "b", "a/b", "/c/..", "HOST"])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    links=st.dictionaries(st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2).map("/".join), _TARGETS, max_size=4),
+    dest=st.lists(_PARTS, min_size=1, max_size=4).map(lambda p: "/" + "/".join(p)),
+    slash=st.booleans(),
+)
+def test_random_destination_links_never_escape(tmp_path_factory, links, dest: str, slash: bool) -> None:
+    base = tmp_path_factory.mktemp("fuzz")
+    host = make_tree(base / "host", {"secret": "s"})
+    ctx = make_tree(base / "ctx", {"d/f": "payload", "d/sub/g": "g", "file": "one"})
+    root = base / "root"
+    root.mkdir()
+    for rel, target in sorted(links.items()):
+        path = root / rel
+        if path.parent.is_symlink() or (path.parent.exists() and not path.parent.is_dir()):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(path):
+            os.symlink(str(host) if target == "HOST" else target, path)
+    before = read_tree(host)
+    for sources in (("d",), ("file",), ("d", "file")):
+        try:
+            result = apply_copy(CopySpec(dest=dest + ("/" if slash else ""), sources=sources, source_root=ctx), dest_root=root)
+        except PybuildkitError:
+            continue
+        for written in result.written:
+            assert os.path.realpath(root / written).startswith(os.path.realpath(root)), written
+    assert read_tree(host) == before
+    assert sorted(p.name for p in base.iterdir()) == ["ctx", "host", "root"]
