@@ -160,3 +160,9 @@ def test_base_image_env_from_the_local_store_is_known(context: Path) -> None:
     assert pybuild("check", cwd=context).stdout == "Check complete, no warnings found.\n"
     write(context, "FROM example/go:1\nENV X=$GOPAHT\n")
     assert "Usage of undefined variable '$GOPAHT' (did you mean $GOPATH?)" in pybuild("check", cwd=context).stdout
+
+
+def test_check_accepts_a_dockerfile_path_as_its_argument(context: Path) -> None:
+    write(context, "FROM scratch\nMAINTAINER me\n", name="app.Dockerfile")
+    done = pybuild("check", str(context / "app.Dockerfile"), cwd=context.parent)
+    assert done.returncode == 0 and f"{context / 'app.Dockerfile'}:2" in done.stdout

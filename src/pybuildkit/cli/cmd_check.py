@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="check a Dockerfile against the build-check rules (nothing is built)",
         description="Check a Dockerfile against BuildKit's build-check rules and pybuildkit's cache rules.",
     )
-    parser.add_argument("context", metavar="CONTEXT", nargs="?", default=".", help="the build context (default .)")
+    parser.add_argument("context", metavar="CONTEXT", nargs="?", default=".", help="the build context (default .), or a Dockerfile to check")
     parser.add_argument("-f", "--file", metavar="PATH", help="the Dockerfile (default: CONTEXT/Dockerfile; - reads stdin)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     parser.add_argument("--build-arg", action="append", metavar="KEY=VALUE", help="set a build-time variable (repeatable)")

@@ -201,6 +201,9 @@ def run_call(
     from pybuildkit.model import parse_dockerfile
     from pybuildkit.syntax import parse
 
+    if file is None and os.path.isfile(context):
+        # `pybuild check path/to/Dockerfile`: the file's directory is the context.
+        context, file = os.path.dirname(context) or ".", context
     data, label, path = _read_dockerfile(context, file)
     document = parse(data, path=label)
     if call == "check":
