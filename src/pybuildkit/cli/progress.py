@@ -127,7 +127,8 @@ def format_summary(report: BuildReport, *, width: int = 100) -> str:
 
     Nothing but the first line when every step came from the cache: slow steps and a critical
     path mean nothing then. The critical path is shown per stage (the stage names and their
-    time), because that is what a user can act on: make that stage faster or split it.
+    time), because that is what a user can act on: make that stage faster or split it; a
+    single-stage build has no choice of path, so none is shown.
     """
     total = len(report.steps)
     share = f"{100 * report.cached // total}% from cache" if total else "nothing to do"
@@ -140,7 +141,7 @@ def format_summary(report: BuildReport, *, width: int = 100) -> str:
         lines.append(_cut(f"  {record.seconds:7.2f}s  {record.step.label}", width))
     by_id = {r.step.id: r for r in report.steps}
     path = [by_id[i] for i in report.critical_path if i in by_id]
-    if path:
+    if len({r.step.stage for r in path}) > 1:
         stages: list[tuple[str, float]] = []
         for record in path:
             if stages and stages[-1][0] == record.step.stage:
