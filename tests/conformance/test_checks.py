@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from pybuildkit.checks import RULES_BY_NAME, parse_check_options, resolve_config, run_checks
-from tests.conftest import conformance_root
 from pybuildkit.syntax import parse
+from tests.conftest import conformance_root
 
 ROOT = conformance_root()
 

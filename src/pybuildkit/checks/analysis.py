@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
+from pybuildkit.checks.suggest import suggest
 from pybuildkit.errors import DockerfileError, ParseError
 from pybuildkit.model import from_node, get_comment
 from pybuildkit.model.instructions import (
@@ -41,8 +42,6 @@ from pybuildkit.oci.descriptor import Platform
 from pybuildkit.plan.scope import platform_args
 from pybuildkit.syntax.ast import Document, Node
 from pybuildkit.syntax.shell import ShellExpansionError, ShellLex, ShellResult, expand_raw
-
-from pybuildkit.checks.suggest import suggest
 
 __all__ = [
     "DEFAULT_PATH",
@@ -274,10 +273,12 @@ class _Walker:
                     scope.env[key] = value
             elif isinstance(instruction, Label):
                 for pair in instruction.labels:
-                    word(pair.key), word(pair.value)
+                    word(pair.key)
+                    word(pair.value)
             elif isinstance(instruction, (Copy, Add)):
                 expanded.extend(word(source) for source in instruction.sources)
-                word(instruction.dest), word(instruction.chown), word(instruction.chmod)
+                for text in (instruction.dest, instruction.chown, instruction.chmod):
+                    word(text)
                 for content in instruction.contents:
                     if content.expand:
                         word(content.data, raw=True)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pybuildkit.model.instructions import Add, Copy, Run
-
 from pybuildkit.checks.analysis import Analysis
 from pybuildkit.checks.file_rules import Hit
+from pybuildkit.model.instructions import Add, Copy, Run
 
 __all__ = ["DEPENDENCY_INSTALL", "APT_INSTALL", "copy_all_before_dependency_install", "run_apt_get_without_cache_mount"]
 

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 
 import attrs
 
+from pybuildkit.checks.rules import Rule
 from pybuildkit.errors import ParseError, PybuildkitError, Span, UsageError
 from pybuildkit.model.values import go_quote, parse_go_bool
 from pybuildkit.syntax.directives import parse_directive
-
-from pybuildkit.checks.rules import Rule
 
 __all__ = ["CHECK_VARIABLE", "CheckConfig", "parse_check_options", "resolve_config"]
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pybuildkit.checks.analysis import Analysis, parse_platform, written_keyword
 from pybuildkit.errors import ImageError, Span
 from pybuildkit.model.instructions import Arg, From
 from pybuildkit.model.values import go_quote
 from pybuildkit.oci.reference import parse_reference
 from pybuildkit.syntax.ast import Node
-
-from pybuildkit.checks.analysis import Analysis, parse_platform, written_keyword
 
 __all__ = [
     "Hit",

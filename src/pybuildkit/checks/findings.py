@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import attrs
 
-from pybuildkit.errors import DockerfileError, Span
-
 from pybuildkit.checks.config import CheckConfig
 from pybuildkit.checks.rules import WARNING, Rule
+from pybuildkit.errors import DockerfileError, Span
 
 __all__ = ["Finding", "CheckResult"]
 

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 
 import attrs
 
+from pybuildkit.checks.analysis import stage_dependencies, reachable_stages
 from pybuildkit.errors import PlanError, Span
 from pybuildkit.model.instructions import Arg, Dockerfile, Run, Stage
 from pybuildkit.syntax.shell import ShellExpansionError, ShellLex
-
-from pybuildkit.checks.analysis import stage_dependencies, reachable_stages
 
 __all__ = ["OutlineArg", "OutlineSecret", "Outline", "Target", "outline", "targets", "stage_label"]
 

@@ -10,11 +10,10 @@ import posixpath
 import re
 from collections.abc import Iterator
 
-from pybuildkit.model.instructions import Add, Arg, Cmd, Copy, Entrypoint, Env, Label
-from pybuildkit.model.values import go_quote
-
 from pybuildkit.checks.analysis import Analysis
 from pybuildkit.checks.file_rules import Hit
+from pybuildkit.model.instructions import Add, Arg, Cmd, Copy, Entrypoint, Env, Label
+from pybuildkit.model.values import go_quote
 
 __all__ = [
     "SECRET_WORDS",

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from pybuildkit.checks import outline, targets
+from pybuildkit.checks import outline, run_checks, targets
 from pybuildkit.cli.outline import parse_call, render_findings, render_outline, render_targets
-from pybuildkit.checks import run_checks
 from pybuildkit.errors import PlanError, UsageError
 from pybuildkit.model import parse_dockerfile
 from pybuildkit.syntax import parse
