@@ -185,3 +185,11 @@ def test_source_date_epoch_gives_identical_images_in_fresh_stores(tmp_path: Path
         built = b.build("FROM busybox\nRUN echo hi > /x && mkdir -p /d && touch /d/f\nENV A=b\nCMD [\"sh\"]\n", source_date_epoch=1700000000)
         digests.append(built.result.digest)
     assert digests[0] == digests[1]
+
+
+def test_run_layer_holds_only_what_the_command_changed(builder: Builder) -> None:
+    # /etc/hosts, /etc/resolv.conf and /etc/hostname are mounted for the run only: no etc/ entry.
+    built = builder.build("FROM busybox\nRUN echo hi > /x\nRUN rm /etc/group\n")
+    layers = layer_names(builder.root, built.result.digest)
+    assert layers[-2] == ["x"]
+    assert layers[-1] == ["etc/", "etc/.wh.group"] or layers[-1] == ["etc", "etc/.wh.group"]

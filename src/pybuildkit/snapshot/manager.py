@@ -36,6 +36,7 @@ from pybuildkit.snapshot.overlay import (
     overlay_supported,
     unmount,
 )
+from pybuildkit.snapshot.unchanged import drop_unchanged_dirs
 from pybuildkit.snapshot.unpack import UnpackLimits, apply_layer
 
 __all__ = ["BACKENDS", "Snapshot", "ActiveSnapshot", "Snapshots"]
@@ -60,17 +61,20 @@ class ActiveSnapshot:
     `upper` is None and the diff is found by walking `merged` against a baseline.
     """
 
-    def __init__(self, merged: Path, upper: Path | None, backend: str, baseline: Baseline | None) -> None:
+    def __init__(
+        self, merged: Path, upper: Path | None, backend: str, baseline: Baseline | None, lowers: Sequence[Path] = ()
+    ) -> None:
         self.merged = merged
         self.upper = upper
         self.backend = backend
         self._baseline = baseline
+        self._lowers = tuple(lowers)
         self._mount: OverlayMount | None = None
 
     def entries(self) -> Iterator[Entry]:
         """The changes made in `merged` so far, as layer entries in canonical order."""
         if self.upper is not None:
-            return walk_overlay_upper(self.upper)
+            return drop_unchanged_dirs(walk_overlay_upper(self.upper), self._lowers)
         assert self._baseline is not None
         return diff_entries(self.merged, self._baseline)
 
@@ -276,7 +280,7 @@ class Snapshots:
                     _root_dir(home / "empty")
                     stack = [home / "empty"]
                 mount = mount_overlay(stack, merged, upper=upper, work=work, max_lowers=self.max_lowers)
-                view = ActiveSnapshot(merged, upper, "overlay", None)
+                view = ActiveSnapshot(merged, upper, "overlay", None, lowers)
                 view._mount = mount
                 try:
                     yield view
