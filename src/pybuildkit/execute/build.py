@@ -26,7 +26,7 @@ from pybuildkit.execute import events as ev
 from pybuildkit.execute.executor import BuildOutcome, ExecOptions, Executor, LayerRef, StepResult
 from pybuildkit.execute.request import BuildOptions, BuildResult
 from pybuildkit.execute.resolver import StoreResolver
-from pybuildkit.snapshot import Snapshots, apply_layer, materialize, write_tree_layer
+from pybuildkit.snapshot import Snapshots, apply_layer, flatten, write_tree_layer
 from pybuildkit.store import Store, default_root
 
 __all__ = ["run_build", "last_build_path", "read_last_build", "write_json_atomic"]
@@ -221,12 +221,16 @@ def _import_caches(store: Store, options: BuildOptions, sink: ev.EventSink) -> N
 
 
 def _export_caches(store: Store, options: BuildOptions, outcome: BuildOutcome, the_plan: Any, compression: str) -> None:
+    from pybuildkit.cache.mountdirs import remember_mount_ids
+    from pybuildkit.cache.transfer import plan_cache_mounts
+
+    mount_ids = plan_cache_mounts(the_plan)
+    remember_mount_ids(store.root, mount_ids)
     if not options.cache_to:
         return
     from pybuildkit.cache.buildhooks import export_caches
-    from pybuildkit.cache.transfer import plan_cache_mounts
 
-    export_caches(store, options.cache_to, outcome.result.key, outcome.steps, plan_cache_mounts(the_plan), compression=compression)
+    export_caches(store, options.cache_to, outcome.result.key, outcome.steps, mount_ids, compression=compression)
 
 
 def _inline_cache(store: Store, options: BuildOptions, outcome: BuildOutcome, layers: list[Any]) -> dict[str, str] | None:
@@ -281,7 +285,7 @@ def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: 
 
 
 def _rootfs(snapshots: Snapshots, executor: Executor, result: StepResult, dest: Path) -> None:
-    materialize(executor._lowers(result), dest)
+    flatten(executor._lowers(result), dest)
 
 
 def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, result: StepResult, digest: str, options: BuildOptions) -> None:
