@@ -29,6 +29,16 @@ _CHUNK = 1 << 20
 _SKIP_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.", "security.selinux")
 
 
+def _below(host: str, root: str) -> str:
+    """`host` relative to `root` by string (one call per written entry: relpath is costly)."""
+    if host == root:
+        return ""
+    if host.startswith(root + "/"):
+        return host[len(root) + 1 :]
+    rel = os.path.relpath(host, root)
+    return "" if rel == "." else rel
+
+
 def container_path(*parts: str) -> str:
     """Join container path pieces into one absolute, `/`-separated path (no cleaning of `..`)."""
     joined = "/".join(p.strip("/") for p in parts if p.strip("/"))
@@ -115,13 +125,11 @@ class DestTree:
     # -- paths ----------------------------------------------------------------------------
     def rel(self, host: str) -> str:
         """`host` as a path relative to the reported root (`""` for the root itself)."""
-        rel = os.path.relpath(host, self.report_root)
-        return "" if rel == "." else rel
+        return _below(host, self.report_root)
 
     def root_rel(self, host: str) -> str:
         """`host` relative to the resolution root (what `resolve` takes back with a `/` prefix)."""
-        rel = os.path.relpath(host, self.root)
-        return "" if rel == "." else rel
+        return _below(host, self.root)
 
     def resolve(self, container: str) -> str:
         """Host path of `container`, every symlink (the last one too) resolved inside the root."""
