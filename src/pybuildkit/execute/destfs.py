@@ -22,7 +22,7 @@ from pybuildkit.errors import BuildError, SandboxError
 from pybuildkit.execute.manifest import WrittenEntry
 from pybuildkit.sandbox.paths import scoped_join
 
-__all__ = ["DestTree", "read_xattrs", "copy_content", "container_path"]
+__all__ = ["DestTree", "read_xattrs", "copy_content", "write_stream", "container_path"]
 
 _CHUNK = 1 << 20
 #: Attributes that are the host's business, not the file's: overlayfs control and SELinux labels.
