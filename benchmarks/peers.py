@@ -132,9 +132,10 @@ class Pybuild(Tool):
 
     name = "pybuild"
 
-    def __init__(self, state: Path, exe: Path) -> None:
+    def __init__(self, state: Path, exe: Path, compression: str = "gzip") -> None:
         super().__init__(state)
         self.exe = exe
+        self.compression = compression
         self.root = state / "root"
         self.template = state / "root-template"
 
@@ -156,6 +157,8 @@ class Pybuild(Tool):
     def build(self, ctx: Path, tag: str) -> Measurement:
         iid = self._iidfile()
         argv = [str(self.exe), "--root", str(self.root), "build", "--progress", "quiet", "--iidfile", str(iid), "-t", tag, str(ctx)]
+        if self.compression != "gzip":
+            argv[4:4] = ["--compression", self.compression]
         return _run_timed(argv, log=self.log, iidfile=iid, env=self._env())
 
     def _env(self) -> dict[str, str]:
@@ -312,10 +315,10 @@ def _unmount_under(directory: Path) -> None:
         _quiet(["umount", "-l", point])
 
 
-def make_tool(name: str, scratch: Path, pybuild_exe: Path) -> Tool:
+def make_tool(name: str, scratch: Path, pybuild_exe: Path, *, compression: str = "gzip") -> Tool:
     """The driver for `name` (pybuild, docker, buildah), keeping its state under `scratch`."""
     if name == "pybuild":
-        return Pybuild(scratch / "pybuild", pybuild_exe)
+        return Pybuild(scratch / "pybuild", pybuild_exe, compression)
     if name == "docker":
         return DockerBuildKit(scratch / "docker")
     if name == "buildah":

@@ -96,6 +96,7 @@ def _bench_workload(
     scratch: Path,
 ) -> dict[str, object]:
     print(f"== {workload.name}: generating context", file=sys.stderr)
+    load_before = os.getloadavg()[0]
     t0 = time.perf_counter()
     ctx = workloads.generate(workload, scratch / "ctx" / workload.name)
     gen_seconds = time.perf_counter() - t0
@@ -144,6 +145,7 @@ def _bench_workload(
         "summary": summarise(samples),
         "max_rss_mb": {name: round(kb / 1024, 1) for name, kb in rss.items()},
         "image_id_checks": checks,
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -177,13 +179,37 @@ def ratio(result: dict, scenario: str, peer: str) -> float | None:  # type: igno
     return float(per_tool["pybuild"]["median"] / per_tool[peer]["median"])
 
 
-def load_results() -> list[dict]:  # type: ignore[type-arg]
-    """Every workload's latest results, in workload order."""
-    found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("w*.json"))]
-    return sorted(found, key=lambda r: r["workload"])
+def load_results(*, variants: bool = False) -> list[dict]:  # type: ignore[type-arg]
+    """Every workload's latest results with pybuild's default gzip layers (or, with
+    `variants`, the what-if runs with other layer compression), in workload order."""
+    found = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("w*.json")) if ("-" in p.stem) == variants]
+    return sorted(found, key=lambda r: (r["workload"], r.get("pybuild_compression", "gzip")))
 
 
-def write_results_md(results: list[dict], path: Path) -> None:  # type: ignore[type-arg]
+def _variant_lines(variants: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    if not variants:
+        return []
+    lines = [
+        "",
+        "## What if pybuild's store kept other layer compression? (not counted against targets)",
+        "",
+        "The same harness with `pybuild build --compression X`; peers unchanged.",
+        "",
+        "| workload | pybuild layers | scenario | pybuild s | docker s | ratio vs docker |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in variants:
+        for scenario in r["scenarios"]:
+            stats = r["summary"].get(scenario, {})
+            x = ratio(r, scenario, "docker")
+            lines.append(
+                f"| {r['workload']} (n={r['runs']}) | {r.get('pybuild_compression')} | {SCENARIO_TITLES[scenario]} | "
+                f"{_fmt(stats.get('pybuild'))} | {_fmt(stats.get('docker'))} | {f'{x:.2f}x' if x is not None else '—'} |"
+            )
+    return lines
+
+
+def write_results_md(results: list[dict], path: Path, variants: list[dict] | None = None) -> None:  # type: ignore[type-arg]
     """Regenerate the tables of RESULTS.md, keeping the hand-written notes below the marker."""
     notes = ""
     if path.exists():
@@ -238,6 +264,12 @@ def write_results_md(results: list[dict], path: Path) -> None:  # type: ignore[t
     lines += ["", "## Peak memory (MB, max RSS of the build client over every build of the workload)", ""]
     tools_seen = ["pybuild"] + peers_seen
     lines += ["| workload | files in context | " + " | ".join(tools_seen) + " |", "|" + "---|" * (len(tools_seen) + 2)]
+    loads = ", ".join(f"{r['workload']} {r['load_average_1min'][0]}→{r['load_average_1min'][1]}" for r in results if "load_average_1min" in r)
+    if loads:
+        lines[lines.index("## Times") + 1 : lines.index("## Times") + 1] = [
+            "",
+            f"1-minute load average before→after each workload (other jobs shared the machine): {loads}.",
+        ]
     for r in results:
         mem = r["max_rss_mb"]
         lines.append(f"| {r['workload']}: {r['title']} | {r['context_files']} | " + " | ".join(str(mem.get(t, "—")) for t in tools_seen) + " |")
@@ -259,6 +291,7 @@ def write_results_md(results: list[dict], path: Path) -> None:  # type: ignore[t
             parts = [f"{SCENARIO_TITLES[s]} {sum(v)}/{len(v)}" for s, v in per_scenario.items()]
             if parts:
                 lines.append(f"- {r['workload']} {tool}: " + ", ".join(parts))
+    lines += _variant_lines(variants or [])
     lines += ["", "## Targets", ""]
     for text, ok in verdicts:
         lines.append(f"- [{'x' if ok else ' '}] {text}")
@@ -277,6 +310,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, help="runs per scenario and tool (default 5; --quick 2)")
     p.add_argument("--peers", default="docker,buildah", help="comma-separated peers, or 'none' (default docker,buildah)")
     p.add_argument("--quick", action="store_true", help="2 runs")
+    p.add_argument(
+        "--compression",
+        choices=("gzip", "zstd", "uncompressed"),
+        default="gzip",
+        help="pybuild's layer compression (default gzip, what users get); results then go to results/<workload>-<compression>.json",
+    )
     p.add_argument("--scratch", type=Path, help="work dir (default: a new dir in /var/tmp, removed at the end)")
     p.add_argument("--keep", action="store_true", help="keep the scratch dir")
     p.add_argument("--no-install", action="store_true", help="never apt-get install missing peers")
@@ -318,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         base_oci = scratch / "busybox-oci.tar"
         base_docker = scratch / "busybox-docker.tar"
         baseimage.write_busybox_oci_archive(base_oci)
-        ours = peers.make_tool("pybuild", scratch, exe)
+        ours = peers.make_tool("pybuild", scratch, exe, compression=args.compression)
         assert isinstance(ours, peers.Pybuild)
         ours.setup(base_oci, base_docker)
         ours.save_docker_archive("busybox:latest", base_docker)
@@ -344,11 +383,13 @@ def main(argv: list[str] | None = None) -> int:
             result["machine"] = machine
             result["skipped_peers"] = skipped
             result["quick"] = args.quick
+            result["pybuild_compression"] = args.compression
             result["date"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            _write_json(RESULTS / f"{name}.json", result)
+            suffix = "" if args.compression == "gzip" else f"-{args.compression}"
+            _write_json(RESULTS / f"{name}{suffix}.json", result)
             subprocess.run(["rm", "-rf", str(scratch / "ctx" / name)], check=False)
         all_results = load_results()
-        write_results_md(all_results, HERE / "RESULTS.md")
+        write_results_md(all_results, HERE / "RESULTS.md", load_results(variants=True))
         plot.write_ratio_chart(all_results, RESULTS / "ratios.png")
         print(f"wrote {RESULTS}/*.json, {HERE / 'RESULTS.md'}, {RESULTS / 'ratios.png'}", file=sys.stderr)
         return 0

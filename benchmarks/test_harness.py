@@ -139,7 +139,8 @@ def test_report_states_targets_and_keeps_hand_written_notes(tmp_path: Path) -> N
     ]
     md = tmp_path / "RESULTS.md"
     md.write_text("old tables\n<!-- notes below are hand-written; run.py keeps them -->\n## Profiling\nmine\n")
-    run.write_results_md(results, md)
+    variant = {**_result("w3", {"cold": {"pybuild": [0.5], "docker": [1.0]}}), "pybuild_compression": "zstd"}
+    run.write_results_md(results, md, [variant])
     text = md.read_text()
     assert "old tables" not in text and text.endswith("## Profiling\nmine\n")
     assert "- [x] w1 cold build <= 1.0x docker (got 1.00x)" in text
@@ -148,6 +149,8 @@ def test_report_states_targets_and_keeps_hand_written_notes(tmp_path: Path) -> N
     assert "- [x] w5 100,000-file no-change rebuild < 2 s (got 1.50 s)" in text
     assert "- [ ] w3 pybuild peak memory < 250 MB (got 300.0 MB)" in text
     assert "- w1 pybuild: no-change rebuild 1/2" in text
+    assert "| w3 (n=2) | zstd | cold build | 0.50 (0.50–0.50) | 1.00 (1.00–1.00) | 0.50x |" in text
+    assert "got 0.50x" not in text  # a what-if run is no verdict
     plot.write_ratio_chart(results, tmp_path / "r.png")
     width, height, _ = _png_pixels(tmp_path / "r.png")
     assert width >= 640 and height == 420
