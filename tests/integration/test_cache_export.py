@@ -162,3 +162,20 @@ def test_cli_build_flags(builder: Builder, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "meta.json").read_text())["report"]["steps_run"] == 0
     bad = pybuild(builder.root, "--cache-to", "type=s3,bucket=x")
     assert bad.returncode == 2 and "unknown cache type" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_cache_export_carries_cache_mounts_it_saw_used(builder: Builder, tmp_path: Path) -> None:
+    import sys
+
+    builder.build("FROM busybox\nRUN --mount=type=cache,id=pkgs,target=/p echo warm > /p/state\n")
+
+    def pybuild(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pybuildkit.cli.main", "--root", str(root), "cache", *args], capture_output=True, text=True)
+
+    out = pybuild(builder.root, "export", f"type=local,dest={tmp_path / 'c'},cache-mounts=true")
+    assert out.returncode == 0 and "1 cache mounts" in out.stdout, out.stderr
+    fresh = fresh_builder(tmp_path, builder.context, "fresh")
+    back = pybuild(fresh.root, "import", f"type=local,src={tmp_path / 'c'}")
+    assert back.returncode == 0 and "1 cache mounts restored" in back.stdout, back.stderr
+    built = fresh.build("FROM busybox\nRUN --mount=type=cache,id=pkgs,target=/elsewhere cat /elsewhere/state\n")
+    assert "warm" in built.log

@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.integration, requires_root]
 
 
 def two_stage(name: str) -> str:
-    """The builder stage's layer (incompressible, 64 KiB) is the cache's alone: no image holds it."""
-    return f"FROM busybox AS b\nRUN head -c 65536 /dev/urandom > /{name}\nFROM busybox\nCOPY --from=b /{name} /{name}\n"
+    """The builder stage's layer (64 KiB incompressible beside the small file the final stage
+    copies) is the cache's alone: no image holds it."""
+    return f"FROM busybox AS b\nRUN head -c 65536 /dev/urandom > /junk && echo {name} > /{name}\nFROM busybox\nCOPY --from=b /{name} /{name}\n"
 
 
 def snapshot_count(root: Path) -> int:
@@ -39,11 +40,11 @@ def test_least_recently_used_records_go_first(builder: Builder) -> None:
         assert report.records_removed >= 1 and report.blobs_removed >= 1
         assert disk_usage(store).record_bytes < before.record_bytes
     assert builder.build(two_stage("x")).ran == []
-    assert builder.build(two_stage("y")).ran == ["RUN head -c 65536 /dev/urandom > /y"]
+    assert builder.build(two_stage("y")).ran == ["RUN head -c 65536 /dev/urandom > /junk && echo y > /y"]
 
 
 def test_prune_all_drops_records_mounts_and_cache_only_snapshots(builder: Builder) -> None:
-    dockerfile = "FROM busybox AS b\nRUN --mount=type=cache,target=/c echo hi > /c/f && echo x > /x\nFROM busybox\nCOPY --from=b /x /x\n"
+    dockerfile = "FROM busybox AS b\nRUN --mount=type=cache,target=/c echo hi > /c/f && echo x > /x && echo junk > /junk\nFROM busybox\nCOPY --from=b /x /x\n"
     first = builder.build(dockerfile)
     with Store(builder.root) as store:
         usage = disk_usage(store)

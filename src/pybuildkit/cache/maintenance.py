@@ -219,6 +219,8 @@ def _remove_mounts(root: Path) -> int:
             doomed = where.parent / f".prune-{where.name}"
             os.rename(where, doomed)
             shutil.rmtree(doomed, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                os.unlink(where.parent / (where.name + ".id"))
             removed += 1
         finally:
             os.close(fd)

@@ -8,11 +8,13 @@ directory is absent: a runner's own, newer cache is never overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from pybuildkit.cache.artifact import MountLayer
@@ -20,7 +22,7 @@ from pybuildkit.errors import PybuildkitError, StoreError
 from pybuildkit.snapshot import apply_layer, write_tree_layer
 from pybuildkit.store import Store
 
-__all__ = ["CACHE_MOUNTS_DIR", "mount_dir", "pack_mount", "restore_mount"]
+__all__ = ["CACHE_MOUNTS_DIR", "mount_dir", "remember_mount_ids", "known_mount_ids", "pack_mount", "restore_mount"]
 
 CACHE_MOUNTS_DIR = "cache-mounts"
 
@@ -28,6 +30,39 @@ CACHE_MOUNTS_DIR = "cache-mounts"
 def mount_dir(store_root: Path, mount_id: str) -> Path:
     """Where the cache mount `mount_id` lives (the executor's `cache_mount_dir` names the same path)."""
     return store_root / CACHE_MOUNTS_DIR / hashlib.sha256(mount_id.encode("utf-8")).hexdigest()
+
+
+def remember_mount_ids(store_root: Path, mount_ids: Iterable[str]) -> None:
+    """Note each mount's id beside its dir (`<digest>.id`): dirs are named by a digest of the id,
+    and `pybuild cache export` needs the id back to carry a mount it did not see being used."""
+    for mount_id in mount_ids:
+        where = mount_dir(store_root, mount_id)
+        note = where.parent / (where.name + ".id")
+        if note.exists() or not where.is_dir():
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=".id-", dir=where.parent)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(mount_id)
+            os.replace(tmp, note)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def known_mount_ids(store_root: Path) -> tuple[str, ...]:
+    """Ids of the mount dirs present whose id was noted by :func:`remember_mount_ids`."""
+    base = store_root / CACHE_MOUNTS_DIR
+    if not base.is_dir():
+        return ()
+    ids = []
+    for note in base.glob("*.id"):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            mount_id = note.read_text()
+            where = base / note.name.removesuffix(".id")
+            if mount_dir(store_root, mount_id) == where and where.is_dir():
+                ids.append(mount_id)
+    return tuple(sorted(ids))
 
 
 def pack_mount(store: Store, mount_id: str, *, compression: str = "gzip") -> MountLayer | None:

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     prune.add_argument("--filter", action="append", metavar="until=DURATION", help="only records not used for DURATION (e.g. 24h)")
     prune.add_argument("-f", "--force", action="store_true", help="accepted for Docker compatibility (never prompts)")
     prune.set_defaults(func=run_prune)
-    export = sub.add_parser("export", help="write every cache record to a local dir or a registry")
+    export = sub.add_parser("export", help="write every cache record (and, with cache-mounts=true, cache mount) to a local dir or a registry")
     export.add_argument("spec", metavar="type=local,dest=DIR|type=registry,ref=REF")
     export.set_defaults(func=run_export)
     imp = sub.add_parser("import", help="copy cache records (and cache mounts) from a local dir or a registry")
@@ -72,6 +72,7 @@ def run_prune(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from pybuildkit.cache.mountdirs import known_mount_ids
     from pybuildkit.cache.spec import parse_cache_spec
     from pybuildkit.cache.transfer import export_cache
     from pybuildkit.errors import UsageError
@@ -81,9 +82,9 @@ def run_export(args: argparse.Namespace) -> int:
     if spec.type == "inline":
         raise UsageError("type=inline travels inside an image: use it with `pybuild build --cache-to`")
     with Store() as store:
-        report = export_cache(store, spec, [e.key for e in store.cache_entries()])
+        report = export_cache(store, spec, [e.key for e in store.cache_entries()], known_mount_ids(store.root))
     print(
-        f"exported {report.records} cache records ({report.blobs_written} blobs written, {report.blobs_skipped} already there,"
+        f"exported {report.records} cache records, {report.mounts} cache mounts ({report.blobs_written} blobs written, {report.blobs_skipped} already there,"
         f" {report.blobs_removed} unreferenced removed) as {report.manifest}"
     )
     return 0
