@@ -48,6 +48,8 @@ __all__ = ["ChildConfig", "FORWARDED_SIGNALS", "SETUP_FAILED", "direct_main", "k
 
 SETUP_FAILED = 125
 ERR_FD = 3
+CONSOLE_FD = 4  # tty mode: a unix socket the terminal master is handed back on
+_TIOCSPTLCK, _TIOCGPTN = 0x40045431, 0x80045430
 FORWARDED_SIGNALS = frozenset(
     {
         signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
@@ -106,24 +108,27 @@ def _write_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _arrange_fds(stdin_fd: int | None, out_fd: int, err_fd: int) -> None:
-    """Put stdin/output/error on 0-3 and close everything else (no builder fd leaks)."""
+def _arrange_fds(stdin_fd: int | None, out_fd: int, err_fd: int, console_fd: int | None = None) -> None:
+    """Put stdin/output/error on 0-3 (and the console socket on 4) and close everything else."""
     if stdin_fd is None:
         stdin_fd = os.open("/dev/null", os.O_RDONLY)
-    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (stdin_fd, out_fd, err_fd)]
+    sources = (stdin_fd, out_fd, err_fd) + ((console_fd,) if console_fd is not None else ())
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in sources]
     os.dup2(high[0], 0)
     os.dup2(high[1], 1)
     os.dup2(high[1], 2)
     os.dup2(high[2], ERR_FD, inheritable=False)
-    os.closerange(ERR_FD + 1, 2**31 - 1)
+    if console_fd is not None:
+        os.dup2(high[3], CONSOLE_FD, inheritable=False)
+    os.closerange((CONSOLE_FD if console_fd is not None else ERR_FD) + 1, 2**31 - 1)
 
 
-def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int) -> NoReturn:
+def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int, console_fd: int | None = None) -> NoReturn:
     """Process A: unshare, fork PID 1, then wait for it and forward signals to it."""
     stage = "setup"
     try:
         gc.disable()
-        _arrange_fds(stdin_fd, out_fd, err_fd)
+        _arrange_fds(stdin_fd, out_fd, err_fd, console_fd)
         os.setsid()
         signal.pthread_sigmask(signal.SIG_SETMASK, _WAITED)
         stage = "unshare"
@@ -144,6 +149,8 @@ def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int
     try:
         os.close(lifeline_r)
         os.close(ERR_FD)
+        if cfg.tty:
+            os.close(CONSOLE_FD)
         for fd in (0, 1, 2):
             os.close(fd)
         while True:
@@ -161,7 +168,7 @@ def keeper_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int
         os._exit(SETUP_FAILED)
 
 
-def direct_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int) -> NoReturn:
+def direct_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int, console_fd: int | None = None) -> NoReturn:
     """Direct mode (as root): this process is already PID 1 of the new PID namespace.
 
     The parent unshared CLONE_NEWPID for its own thread and forked us, so there is no keeper:
@@ -170,7 +177,7 @@ def direct_main(cfg: ChildConfig, stdin_fd: int | None, out_fd: int, err_fd: int
     stage = "setup"
     try:
         gc.disable()
-        _arrange_fds(stdin_fd, out_fd, err_fd)
+        _arrange_fds(stdin_fd, out_fd, err_fd, console_fd)
         signal.pthread_sigmask(signal.SIG_SETMASK, _WAITED)
         stage = "unshare"
         libc.unshare(cfg.clone_flags & ~libc.CLONE_NEWPID)
@@ -216,8 +223,8 @@ def _container_main(cfg: ChildConfig, lifeline_r: int | None, lifeline_w: int | 
         os.makedirs(cfg.cwd, 0o755, exist_ok=True)
         os.chdir(cfg.cwd)
         if cfg.tty:
-            stage = "controlling terminal"
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+            stage = "terminal"
+            _open_console(cfg)
         stage = "capabilities"
         for cap in cfg.drop_caps:
             try:
@@ -244,6 +251,28 @@ def _container_main(cfg: ChildConfig, lifeline_r: int | None, lifeline_w: int | 
             _report("user", exc)
         _exec(cfg)
     _init_loop(pid)
+
+
+def _open_console(cfg: ChildConfig) -> None:
+    """A terminal from the container's own /dev/ptmx as 0/1/2 and the controlling terminal; the
+    master goes back to the parent over CONSOLE_FD (so `tty` inside names /dev/pts/N of the
+    container, as runc's console socket does)."""
+    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    fcntl.ioctl(master, _TIOCSPTLCK, struct.pack("i", 0))
+    number = struct.unpack("I", fcntl.ioctl(master, _TIOCGPTN, struct.pack("I", 0)))[0]
+    slave = os.open("/dev/pts/%d" % number, os.O_RDWR)
+    try:
+        os.fchown(slave, cfg.uid, cfg.gid)
+    except OSError:
+        pass  # a user namespace maps only root: the terminal stays root's, still usable
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    os.close(slave)
+    sock = socket.socket(fileno=CONSOLE_FD)
+    sock.sendmsg([b"T"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", master))])
+    sock.close()
+    os.close(master)
 
 
 def _become_user(cfg: ChildConfig) -> None:

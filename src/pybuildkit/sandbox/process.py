@@ -11,6 +11,8 @@ import functools
 import os
 import shutil
 import signal
+import socket
+import struct
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -197,6 +199,8 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
     etc_dir = Path(tempfile.mkdtemp(prefix="pybuild-sandbox-"))
     points = MountPoints(root)
     fds: list[int] = []
+    console: socket.socket | None = None
+    console_child: socket.socket | None = None
     try:
         _write_private(etc_dir / "hosts", hosts_file(spec.hostname, spec.extra_hosts))
         _write_private(etc_dir / "hostname", hostname_file(spec.hostname))
@@ -231,10 +235,11 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
 
         read_fd: int | None
         if spec.tty:
-            read_fd, slave = os.openpty()
-            fds += [read_fd, slave]
-            stdin_fd: int | None = slave
-            out_w = slave
+            # The terminal is made inside, from the container's devpts; its master comes back here.
+            console, console_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            null = os.open(os.devnull, os.O_RDWR)
+            fds += [null]
+            read_fd, stdin_fd, out_w = None, null, null
         else:
             stdin_fd = spec.stdin
             if output is None:
@@ -248,14 +253,17 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
         if userns:
             pid = os.fork()
             if pid == 0:
-                child.keeper_main(cfg, stdin_fd, out_w, err_w)
+                child.keeper_main(cfg, stdin_fd, out_w, err_w, console_child.fileno() if console_child else None)
         else:
             pid = _fork_into_new_pid_namespace()
             if pid == 0:
-                child.direct_main(cfg, stdin_fd, out_w, err_w)
+                child.direct_main(cfg, stdin_fd, out_w, err_w, console_child.fileno() if console_child else None)
     except BaseException:
         for fd in fds:
             os.close(fd)
+        for sock in (console, console_child):
+            if sock is not None:
+                sock.close()
         points.cleanup()
         shutil.rmtree(etc_dir, ignore_errors=True)
         raise
@@ -263,6 +271,8 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
     for fd in fds:
         if fd not in (read_fd, err_r):
             os.close(fd)
+    if console_child is not None:
+        console_child.close()
     process = SandboxProcess(pid, read_fd, points, etc_dir, tty=spec.tty)
     chunks = []
     try:
@@ -276,10 +286,33 @@ def start(spec: SandboxSpec, *, output: int | None = None) -> SandboxProcess:
     finally:
         os.close(err_r)
     if chunks:
+        if console is not None:
+            console.close()
         process.wait()
         process.close()
         raise _setup_error(b"".join(chunks), spec)
+    if console is not None:
+        try:
+            process.output_fd = _receive_fd(console)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        finally:
+            console.close()
     return process
+
+
+def _receive_fd(sock: socket.socket) -> int:
+    """The terminal master the sandbox's PID 1 sent (already sent when its setup succeeded)."""
+    size = struct.calcsize("i")
+    _, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(size))
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS and len(data) >= size:
+            fd = struct.unpack("i", data[:size])[0]
+            os.set_inheritable(fd, False)
+            return fd
+    raise SandboxError("sandbox setup failed: the container did not hand back its terminal")
 
 
 def run(spec: SandboxSpec, on_output: OutputCallback | None = None, *, output: int | None = None) -> int:
