@@ -179,3 +179,16 @@ def test_cli_cache_export_carries_cache_mounts_it_saw_used(builder: Builder, tmp
     assert back.returncode == 0 and "1 cache mounts restored" in back.stdout, back.stderr
     built = fresh.build("FROM busybox\nRUN --mount=type=cache,id=pkgs,target=/elsewhere cat /elsewhere/state\n")
     assert "warm" in built.log
+
+
+def test_ci_pattern_same_dir_from_and_to(builder: Builder, tmp_path: Path) -> None:
+    """Each CI run imports the previous run's cache and exports its own into the same dir."""
+    cache = tmp_path / "cache"
+    both = {"cache_from": src(cache), "cache_to": to(cache, ",mode=max")}
+    builder.write({"app.txt": "one\n"})
+    builder.build(MULTI_STAGE, **both)  # the first run warns (nothing to import) and exports
+    for name in ("second", "third"):
+        runner = fresh_builder(tmp_path, builder.context, name)
+        built = runner.build(MULTI_STAGE, **both)
+        assert built.ran == []
+    assert len(json.loads((cache / "index.json").read_text())["manifests"]) == 1
