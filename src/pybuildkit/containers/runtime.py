@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from pybuildkit.containers import cgroups, procinfo
-from pybuildkit.containers.attach import copy_winsize, forwarding, pump, raw_terminal
+from pybuildkit.containers.attach import FORWARDED, copy_winsize, forwarding, pump, raw_terminal
 from pybuildkit.containers.options import Limits, VolumeSpec, parse_signal, resolve_process
 from pybuildkit.containers.records import Container, ContainerConfig, ContainerRecords, new_id, now_iso
 from pybuildkit.containers.volumes import Volumes
@@ -186,17 +186,30 @@ class Runtime:
         lowers = self._lowers(container)
         interactive = container.config.interactive and stdin is not None
         session = _Session(self, container, lowers, warn)
-        process = session.launch(stdin=stdin if interactive and not container.config.tty else None)
-        try:
-            master = process.output_fd if container.config.tty else None
-            if master is not None and stdin is not None:
-                copy_winsize(stdin, master)
-            raw = raw_terminal(stdin) if (master is not None and interactive and stdin is not None) else contextlib.nullcontext()
-            winsize = (stdin, master) if (master is not None and stdin is not None) else None
-            with forwarding(process.send_signal, winsize=winsize), raw:
-                session.copy_output(out=stdout, stdin=stdin if (interactive and master is not None) else None)
-        finally:
-            code = session.finish()
+        pending: list[int] = []
+
+        def send(signum: int) -> None:
+            if session.process is not None:
+                session.process.send_signal(signum)
+            else:
+                pending.append(signum)
+
+        # Handlers first: they also replace any ignored disposition the CLI inherited, which the
+        # container would otherwise inherit (a shell cannot trap a signal ignored on entry).
+        with forwarding(send):
+            process = session.launch(stdin=stdin if interactive and not container.config.tty else None)
+            try:
+                for signum in pending:
+                    process.send_signal(signum)
+                master = process.output_fd if container.config.tty else None
+                if master is not None and stdin is not None:
+                    copy_winsize(stdin, master)
+                raw = raw_terminal(stdin) if (master is not None and interactive and stdin is not None) else contextlib.nullcontext()
+                winsize = (stdin, master) if (master is not None and stdin is not None) else None
+                with forwarding(send, winsize=winsize), raw:
+                    session.copy_output(out=stdout, stdin=stdin if (interactive and master is not None) else None)
+            finally:
+                code = session.finish()
         return code
 
     def start_detached(self, container: Container, *, warn: Warn = _ignore) -> Container:
@@ -483,8 +496,10 @@ def _daemon_main(runtime: Runtime, container: Container, lowers: list[Path], rep
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.close(null)
-        for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM, signal.SIGQUIT):
-            signal.signal(signum, signal.SIG_IGN)
+        # Default dispositions: an ignored signal stays ignored through fork and exec, and a
+        # shell may not trap a signal ignored on entry (so STOPSIGNAL could never be handled).
+        for signum in FORWARDED:
+            signal.signal(signum, signal.SIG_DFL)
 
         def send(message: Mapping[str, Any]) -> None:
             os.write(report_fd, (json.dumps(message) + "\n").encode())
