@@ -142,3 +142,56 @@ def test_export_leaves_no_temp_files(stores, tmp_path: Path) -> None:  # type: i
     names = {p.name for p in (tmp_path / "c").rglob("*")}
     assert not any(n.startswith(".tmp") for n in names)
     assert sorted(os.listdir(tmp_path / "c")) == sorted([LAYOUT_LOCK, "blobs", "index.json", "oci-layout"])
+
+
+def _tar(entries: list[tuple[str, bytes]]) -> bytes:
+    import io
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "restored"),
+    [
+        ([("state", b"warm")], True),
+        ([("../../escaped", b"evil")], False),
+        ([("/abs-escaped", b"evil")], False),
+    ],
+)
+def test_imported_cache_mounts_stay_inside_their_dir(stores, tmp_path: Path, entries, restored) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import io
+
+    from pybuildkit.cache.artifact import CacheArtifact, MountLayer
+    from pybuildkit.cache.layout import LocalCacheDir
+    from pybuildkit.cache.mountdirs import mount_dir
+    from pybuildkit.oci.descriptor import Descriptor
+
+    _, b = stores
+    data = _tar(entries)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    layer = Descriptor("application/vnd.oci.image.layer.v1.tar", digest, len(data))
+    artifact = CacheArtifact(mounts=[MountLayer(id="m", layer=layer, diff_id=digest)])
+    manifest = artifact.manifest()
+    target = LocalCacheDir(tmp_path / "c")
+    with target.locked(exclusive=True):
+        target.put_blob(layer, io.BytesIO(data))
+        target.put_blob(manifest.config, io.BytesIO(artifact.config_bytes()))
+        target.put_manifest(manifest.to_bytes(), manifest.descriptor())
+    report = import_cache(b, src(tmp_path / "c"))
+    where = mount_dir(b.root, "m")
+    if restored is False:
+        assert report.mounts_restored == 0 and len(report.skipped) == 1
+        assert not where.exists()
+        assert [p.name for p in where.parent.iterdir()] == []  # no half-filled staging dir
+    else:
+        assert report.mounts_restored == 1
+        assert where.is_dir()
+    assert not any(p.name.endswith("escaped") for p in tmp_path.rglob("*") if not str(p).startswith(str(where)))
