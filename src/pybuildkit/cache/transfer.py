@@ -4,8 +4,9 @@ Export gathers the chosen records (and, if asked, cache-mount directories packed
 writes every blob the target lacks, then the config, then the manifest: a reader racing an export
 sees the old cache or the new one, never a manifest whose blobs are not there yet. A local target
 then deletes blobs no tag reaches any more. Import reads the manifest and config, copies each
-record's blobs into the store through verified ingests, and files the record; a record whose blob
-is missing or corrupt is skipped (counted), never filed half-way.
+record's blobs into the store through verified ingests (digest, size, and the layer's diff_id),
+and files the record; a record whose blob is missing or corrupt is skipped (counted), never filed
+half-way.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pybuildkit.cache.keys import KeyInputs, cache_key
 from pybuildkit.cache.layout import LocalCacheDir
 from pybuildkit.cache.mountdirs import pack_mount, restore_mount
 from pybuildkit.cache.spec import CacheSpec
-from pybuildkit.errors import PybuildkitError, UsageError
+from pybuildkit.errors import ImageError, PybuildkitError, UsageError
 from pybuildkit.oci.descriptor import Descriptor
 from pybuildkit.oci.manifest import Manifest
 from pybuildkit.store import CacheRecord, Store
@@ -196,6 +197,18 @@ def _fetch(store: Store, target: Any, desc: Descriptor, *, sized: bool = True) -
     return True
 
 
+def _check_diff_id(store: Store, record: CacheRecord, memo: dict[str, str]) -> None:
+    """A layer whose content is not its record's diff_id would give images a false rootfs. Each
+    layer is decompressed once per import (`memo`), whoever's record brought it."""
+    if record.layer is None:
+        return
+    actual = memo.get(record.layer.digest)
+    if actual is None:
+        actual = memo[record.layer.digest] = store.layer_diff_id(record.layer.digest)
+    if actual != record.diff_id:
+        raise ImageError(f"layer {record.layer.digest} uncompresses to {actual}, the record says {record.diff_id}")
+
+
 def _record_blobs(record: CacheRecord) -> list[tuple[Descriptor, bool]]:
     out = [(record.layer, True)] if record.layer is not None else []
     out.extend((Descriptor("application/octet-stream", d, 0), False) for d in record.blobs if record.layer is None or d != record.layer.digest)
@@ -207,6 +220,7 @@ def import_artifact(store: Store, target: Any, artifact: CacheArtifact, *, resto
     present = set(store.cache_keys())
     filed = already = copied = restored = 0
     skipped: list[str] = []
+    diff_ids: dict[str, str] = {}
     with store.lease():
         for record in artifact.records:
             if record.key in present:
@@ -215,6 +229,7 @@ def import_artifact(store: Store, target: Any, artifact: CacheArtifact, *, resto
             try:
                 for desc, sized in _record_blobs(record):
                     copied += _fetch(store, target, desc, sized=sized)
+                _check_diff_id(store, record, diff_ids)
                 store.put_cache(record)
                 filed += 1
             except (PybuildkitError, OSError) as exc:

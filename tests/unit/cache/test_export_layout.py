@@ -195,3 +195,30 @@ def test_imported_cache_mounts_stay_inside_their_dir(stores, tmp_path: Path, ent
         assert report.mounts_restored == 1
         assert where.is_dir()
     assert not any(p.name.endswith("escaped") for p in tmp_path.rglob("*") if not str(p).startswith(str(where)))
+
+
+def test_a_record_whose_layer_is_not_its_diff_id_is_skipped(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import io
+
+    from pybuildkit.cache.artifact import CacheArtifact
+    from pybuildkit.cache.layout import LocalCacheDir
+    from pybuildkit.oci.descriptor import Descriptor
+
+    _, b = stores
+    data = _tar([("file", b"content")])
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    layer = Descriptor("application/vnd.oci.image.layer.v1.tar", digest, len(data))
+    good = CacheRecord(key="sha256:" + "1" * 64, layer=layer, diff_id=digest)
+    artifact = CacheArtifact(records=[CacheRecord(key="sha256:" + "2" * 64, layer=layer, diff_id="sha256:" + "f" * 64), good])
+    manifest = artifact.manifest()
+    target = LocalCacheDir(tmp_path / "c")
+    with target.locked(exclusive=True):
+        target.put_blob(layer, io.BytesIO(data))
+        target.put_blob(manifest.config, io.BytesIO(artifact.config_bytes()))
+        target.put_manifest(manifest.to_bytes(), manifest.descriptor())
+    report = import_cache(b, src(tmp_path / "c"))
+    # The honest record (filed first: records go by key) brings the blob; the liar, finding it
+    # present, is still checked.
+    assert b.cache_keys() == (good.key,)
+    assert len(report.skipped) == 1 and "uncompresses to" in report.skipped[0]
