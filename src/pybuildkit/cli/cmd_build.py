@@ -98,10 +98,6 @@ def run(args: argparse.Namespace) -> int:
         cache_from=tuple(parse_cache_spec(c, export=False) for c in args.cache_from or ()),
         verify_cache=args.verify_cache,
     )
-    from pybuildkit.cli.outline import precheck
-
-    if precheck(args, options.build_args):
-        return 1
     progress = make_progress(args.progress)
     try:
         result = build(options, on_event=progress)

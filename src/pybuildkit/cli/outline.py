@@ -172,16 +172,9 @@ def store_lookup() -> Iterator[BaseLookup | None]:
         yield None
         return
     with store:
+        from pybuildkit.execute.resolver import base_image_lookup
 
-        def lookup(ref: str) -> BaseImage | None:
-            from pybuildkit.checks import BaseImage
-
-            try:
-                image = store.image(ref).config
-            except PybuildkitError:
-                return None
-            return BaseImage(env=image.config.env, shell=image.config.shell, platform=f"{image.os}/{image.architecture}")
-
+        lookup = base_image_lookup(store)
         yield lookup
 
 

@@ -18,7 +18,7 @@ from pybuildkit.execute.report import BuildReport
 if TYPE_CHECKING:  # pragma: no cover
     from pybuildkit.execute.request import BuildResult
 
-__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary", "summary_json", "report_json"]
+__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary", "format_warning", "summary_json", "report_json"]
 
 
 class PlainProgress:
@@ -76,8 +76,7 @@ class PlainProgress:
                 self._line(f"#{n} {rest.decode('utf-8', 'replace')}")
             self._line(f"#{n} ERROR: {event.error.splitlines()[0] if event.error else ''}")
         elif isinstance(event, ev.Warning):
-            where = f" (line {event.line})" if event.line else ""
-            self._line(f"WARNING{where}: {event.message}")
+            self._line(format_warning(event))
 
 
 class JsonProgress:
@@ -92,10 +91,22 @@ class JsonProgress:
 
 
 class QuietProgress:
-    """Prints nothing: `--progress=quiet` leaves stdout to the image ID alone."""
+    """Nothing but warnings (on stderr): `--progress=quiet` leaves stdout to the image ID alone,
+    and a quiet CI log still learns that the Dockerfile has problems."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stderr
 
     def __call__(self, event: ev.Event) -> None:
-        return None
+        if isinstance(event, ev.Warning):
+            self.out.write(format_warning(event) + "\n")
+            self.out.flush()
+
+
+def format_warning(event: ev.Warning) -> str:
+    """`WARNING: Rule: message (line N)`, BuildKit's one-line form."""
+    where = f" (line {event.line})" if event.line else ""
+    return f"WARNING: {event.message}{where}"
 
 
 def make_progress(mode: str, out: TextIO | None = None) -> ev.EventSink:
@@ -118,7 +129,7 @@ def make_progress(mode: str, out: TextIO | None = None) -> ev.EventSink:
     if mode == "json":
         return JsonProgress(out)
     if mode == "quiet":
-        return QuietProgress()
+        return QuietProgress(out)
     return PlainProgress(out)
 
 

@@ -22,6 +22,7 @@ import threading
 import time
 from typing import TextIO
 
+from pybuildkit.cli.progress import format_warning
 from pybuildkit.execute import events as ev
 
 __all__ = ["TtyProgress", "TAIL_LINES", "REFRESH_SECONDS", "strip_ansi"]
@@ -128,8 +129,7 @@ class TtyProgress:
                 view.tail.append(_printable(view.partial.decode("utf-8", "replace")))
                 view.partial = b""
         elif isinstance(event, ev.Warning):
-            where = f" (line {event.line})" if event.line else ""
-            self._warnings.append(f"WARNING{where}: {event.message}")
+            self._warnings.append(format_warning(event))
 
     def _view(self, step: ev.Step, state: str, now: float) -> _StepView:
         view = self._steps.get(step.id)

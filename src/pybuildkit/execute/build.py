@@ -127,7 +127,9 @@ def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSin
     sink = on_event or (lambda event: None)
     started = time.monotonic()
     dockerfile = parse(text, path)
-    with Store(options.root if options.root is not None else default_root()) as store:
+    root = options.root if options.root is not None else default_root()
+    _run_checks(root, options, dockerfile, text, path, sink)
+    with Store(root) as store:
         return _build_in(store, options, dockerfile, text, path, sink, started)
 
 
@@ -255,6 +257,34 @@ def _keep_budget(store: Store, sink: ev.EventSink) -> None:
         return
     if report is not None and report.records_removed:
         sink(ev.Warning(time=time.time(), message=f"cache over its size budget: pruned {report.records_removed} least recently used records"))
+
+
+def _run_checks(root: Path, options: BuildOptions, dockerfile: Any, text: str, path: str, sink: ev.EventSink) -> None:
+    """BuildKit's build checks, before anything runs or any store is made: findings become warning
+    events; with `# check=error=true` a finding stops the build. Base images are looked up in an
+    existing store only."""
+    from pybuildkit.checks import run_checks
+    from pybuildkit.execute.resolver import base_image_lookup
+    from pybuildkit.store.paths import DB_FILE
+    from pybuildkit.syntax import parse as parse_syntax
+
+    with contextlib.ExitStack() as stack:
+        lookup = None
+        if (root / DB_FILE).is_file():
+            lookup = base_image_lookup(stack.enter_context(Store(root)))
+        result = run_checks(
+            parse_syntax(text, path),
+            dockerfile,
+            build_args=dict(options.build_args),
+            target=options.target,
+            platform=options.platform,
+            base_lookup=lookup,
+        )
+    for finding in result.findings:
+        line = finding.span.line if finding.span else None
+        sink(ev.Warning(time=time.time(), message=f"{finding.rule}: {finding.message}", line=line))
+    if result.failed and result.error is None:
+        raise BuildError(result.violation_message(), hint="the Dockerfile's `# check=error=true` makes warnings fatal")
 
 
 def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: Executor, outcome: BuildOutcome) -> StepResult:

@@ -7,6 +7,9 @@ config the planner evolved and the layers the executor stacks always belong to t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import attrs
 
 from pybuildkit.errors import PybuildkitError, StoreError
@@ -14,7 +17,10 @@ from pybuildkit.oci.config import Image
 from pybuildkit.oci.descriptor import Platform
 from pybuildkit.store import StoredImage, Store
 
-__all__ = ["StoreResolver", "resolve_stored_image"]
+if TYPE_CHECKING:  # pragma: no cover
+    from pybuildkit.checks import BaseImage
+
+__all__ = ["StoreResolver", "resolve_stored_image", "base_image_lookup"]
 
 OCI_LAYOUT = "oci-layout://"
 
@@ -59,3 +65,18 @@ class StoreResolver:
             raise
         self.resolved[ref] = stored
         return stored.config
+
+
+def base_image_lookup(store: Store) -> Callable[[str], BaseImage | None]:
+    """What the checks may know of a base image (env, SHELL, platform), read from the store only:
+    a check never pulls. Unknown images give None."""
+    from pybuildkit.checks import BaseImage
+
+    def lookup(ref: str) -> BaseImage | None:
+        try:
+            image = store.image(ref).config
+        except PybuildkitError:
+            return None
+        return BaseImage(env=image.config.env, shell=image.config.shell, platform=f"{image.os}/{image.architecture}")
+
+    return lookup
