@@ -147,3 +147,38 @@ def test_metadata_and_iidfile(builder: Builder, tmp_path: Path) -> None:
     assert data["containerimage.config.digest"] == iid.read_text() == built.result.config_digest
     assert data["image.name"] == "m:1"
     assert [(s["name"], s["cached"]) for s in data["steps"]] == [("[stage-0 1/2] FROM busybox", True), ("[stage-0 2/2] RUN true", False)]
+
+
+def test_add_url_is_cached_until_the_server_content_changes(builder: Builder, tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import os
+    import threading
+    import time
+
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "data.txt").write_text("v1\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/data.txt"
+        dockerfile = f"FROM busybox\nADD {url} /data.txt\nRUN cat /data.txt\n"
+        assert len(builder.build(dockerfile).ran) == 2
+        assert builder.build(dockerfile).ran == []
+        (served / "data.txt").write_text("v2\n")
+        later = time.time() + 5
+        os.utime(served / "data.txt", (later, later))
+        changed = builder.build(dockerfile)
+        assert len(changed.ran) == 2 and "v2" in changed.log
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_copy_link_with_chown_by_name(builder: Builder) -> None:
+    builder.write({"f.txt": "x\n"})
+    built = builder.build("FROM busybox\nCOPY --link --chown=tester:tester f.txt /home/tester/f.txt\nRUN stat -c '%U:%G' /home/tester/f.txt\n")
+    assert "tester:tester" in built.log

@@ -389,6 +389,15 @@ class Executor:
         for src in op.sources:
             if src.kind == "inline":
                 content[f"<<{src.path}"] = _text_digest(src.data or "")
+        remote = tuple(s.path for s in op.sources if s.kind in ("url", "git"))
+        if remote and op.action == "add":
+            from pybuildkit.execute.fileops import remote_identities
+
+            spec = self._copy_spec(op, self.options.context_dir, from_context=True, sources=remote)
+            for source, identity in remote_identities(spec).items():
+                # A server that gives no validator (ETag, Last-Modified) cannot be trusted from the
+                # cache: a unique value makes the step run, as BuildKit re-fetches such URLs.
+                content[f"ADD {source}"] = identity or f"unvalidated:{time.time_ns()}"
         return content
 
     def _file_reason(self, previous: KeyInputs | None, current: KeyInputs) -> str | None:
@@ -418,7 +427,16 @@ class Executor:
             if self._checksummer is not None:
                 self._checksummer.memo.flush()
 
-    def _copy_spec(self, op: FileOp, root: Path, *, from_context: bool, sources: tuple[str, ...], inline: tuple[tuple[str, str], ...] = ()) -> Any:
+    def _copy_spec(
+        self,
+        op: FileOp,
+        root: Path,
+        *,
+        from_context: bool,
+        sources: tuple[str, ...],
+        inline: tuple[tuple[str, str], ...] = (),
+        user_root: Path | None = None,
+    ) -> Any:
         from pybuildkit.execute.fileops import CopySpec
 
         return CopySpec(
@@ -439,6 +457,8 @@ class Executor:
             unpack=op.unpack,
             checksum_mode=self.options.checksum_mode,
             memo_path=self.store.root / "context-memo.sqlite",
+            user_root=user_root,
+            scratch_dir=self.snapshots.root / "tmp",
         )
 
     def _ignore(self) -> Any:
@@ -464,11 +484,16 @@ class Executor:
     ) -> LayerRef:
         link = isinstance(op, FileOp) and op.link
         lowers = [] if link else self._lowers(parent)
-        with self.snapshots.active(lowers) as view:
+        with contextlib.ExitStack() as stack:
+            view = stack.enter_context(self.snapshots.active(lowers))
             if isinstance(op, ExecOp):
                 self._run_exec(op, view.merged, results, step)
             else:
-                self._run_file(op, view.merged, results)
+                user_root = None
+                if link and op.chown:
+                    # --link copies onto nothing, but --chown names come from the stage's /etc.
+                    user_root = stack.enter_context(self.snapshots.active(self._lowers(parent))).merged
+                self._run_file(op, view.merged, results, user_root)
             ingest = self.store.open_ingest()
             try:
                 info, _snap = self.snapshots.commit(
@@ -480,7 +505,7 @@ class Executor:
                 raise
         return LayerRef(descriptor=descriptor, diff_id=info.diff_id)
 
-    def _run_file(self, op: FileOp, rootfs: Path, results: Mapping[str, StepResult]) -> None:
+    def _run_file(self, op: FileOp, rootfs: Path, results: Mapping[str, StepResult], user_root: Path | None = None) -> None:
         if op.action == "mkdir":
             from pybuildkit.execute.workdir import make_directory
 
@@ -488,19 +513,22 @@ class Executor:
             return
         from pybuildkit.execute.fileops import apply_copy
 
-        groups: dict[str | None, list[Any]] = {}
+        # One spec per input, sources in the order written: the context (paths, URLs, git, heredocs)
+        # or a stage/image, so the several-sources and trailing-slash rules see them all at once.
+        groups: dict[str, list[Any]] = {}
         for src in op.sources:
-            groups.setdefault(src.input if src.kind == "path" else None, []).append(src)
+            key = src.input if src.kind == "path" and src.input not in (None, CONTEXT_ID) else CONTEXT_ID
+            groups.setdefault(key, []).append(src)
         for input_id, sources in groups.items():
             paths = tuple(s.path for s in sources if s.kind in ("path", "url", "git"))
             inline = tuple((s.path, s.data or "") for s in sources if s.kind == "inline")
-            if input_id is None or input_id == CONTEXT_ID:
-                spec = self._copy_spec(op, self.options.context_dir, from_context=True, sources=paths, inline=inline)
+            if input_id == CONTEXT_ID:
+                spec = self._copy_spec(op, self.options.context_dir, from_context=True, sources=paths, inline=inline, user_root=user_root)
                 apply_copy(spec, dest_root=rootfs)
                 continue
             source = results[input_id]
             with self.snapshots.active(self._lowers(source)) as src_view:
-                spec = self._copy_spec(op, src_view.merged, from_context=False, sources=paths, inline=inline)
+                spec = self._copy_spec(op, src_view.merged, from_context=False, sources=paths, inline=inline, user_root=user_root)
                 apply_copy(spec, dest_root=rootfs)
 
     def _run_exec(self, op: ExecOp, rootfs: Path, results: Mapping[str, StepResult], step: ev.Step | None) -> None:
