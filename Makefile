@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-DEB_PACKAGES := busybox-static skopeo umoci docker-registry
+DEB_PACKAGES := busybox-static skopeo umoci docker-registry git zstd xz-utils bzip2
 
 .PHONY: install demo test test-fast bench fuzz clean debs
 
