@@ -1,0 +1,149 @@
+"""The container lifecycle for real: detached runs, ps, logs, exec, stop, start, commit, rm."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_run import CONFIGURED_IMAGE, _read_until, make_store, pybuild
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="containers need root (namespaces, overlayfs, cgroups)"),
+]
+
+LOOP = "while :; do sleep 0.05; done"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("containers")
+    return make_store(work / "store", work)
+
+
+def _state(root: Path, name: str) -> dict:
+    for line in pybuild(root, "ps", "-a", "--json").stdout.splitlines():
+        row = json.loads(line)
+        if row["Names"] == name:
+            return row
+    raise AssertionError(f"no container {name}")
+
+
+def _until(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_detached_ps_logs_exec_stop_commit(root: Path) -> None:
+    script = f'trap "echo got-usr1 > /stopped; exit 0" USR1; echo started; {LOOP}'
+    done = pybuild(root, "run", "-d", "--name", "svc", CONFIGURED_IMAGE, "sh", "-c", script)
+    assert done.returncode == 0, done.stderr
+    cid = done.stdout.decode().strip()
+    assert len(cid) == 64
+    ps = pybuild(root, "ps").stdout.decode()
+    assert cid[:12] in ps and "svc" in ps and "Up " in ps
+    assert _until(lambda: pybuild(root, "logs", "svc").stdout == b"started\n")
+
+    done = pybuild(root, "exec", "svc", "sh", "-c", 'echo "$A $PWD"; hostname; cat /proc/1/cmdline | tr "\\0" " "')
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 0 and lines[0] == "from-image /tmp" and lines[1] == cid[:12], done.stderr
+    assert pybuild(root, "exec", "svc", "sh", "-c", "exit 9").returncode == 9
+    assert pybuild(root, "exec", "svc", "no-such-command").returncode == 127
+
+    started = time.monotonic()
+    assert pybuild(root, "stop", "-t", "20", "svc").returncode == 0
+    assert time.monotonic() - started < 10  # the image's STOPSIGNAL (SIGUSR1) was trapped: no SIGKILL
+    state = _state(root, "svc")
+    assert (state["State"], state["ExitCode"]) == ("exited", 0)
+
+    done = pybuild(root, "commit", "svc", "svc-image:v1")
+    assert done.returncode == 0, done.stderr
+    done = pybuild(root, "run", "--rm", "svc-image:v1", "cat", "/stopped")
+    assert done.stdout == b"got-usr1\n", done.stderr
+    image = json.loads(pybuild(root, "inspect", "svc-image:v1").stdout)
+    assert "svc-image" in json.dumps(image)
+
+    assert pybuild(root, "rm", "svc").returncode == 0
+    assert "svc" not in pybuild(root, "ps", "-a").stdout.decode()
+
+
+def test_start_attached_keeps_the_writable_layer(root: Path) -> None:
+    done = pybuild(root, "run", "--name", "again", "busybox", "sh", "-c", "echo run >> /count; cat /count; exit 4")
+    assert (done.returncode, done.stdout) == (4, b"run\n")
+    done = pybuild(root, "start", "-a", "again")
+    assert (done.returncode, done.stdout) == (4, b"run\nrun\n")
+    assert pybuild(root, "logs", "again").stdout == b"run\nrun\nrun\n"
+    assert pybuild(root, "rm", "again").returncode == 0
+
+
+def test_kill_rm_force_and_anonymous_volumes(root: Path) -> None:
+    done = pybuild(root, "run", "-d", "--name", "victim", CONFIGURED_IMAGE, "sh", "-c", LOOP)
+    assert done.returncode == 0, done.stderr
+    cid = done.stdout.decode().strip()
+    config = json.loads((root / "containers" / cid / "config.json").read_text())
+    anonymous = [v["source"] for v in config["volumes"] if v["anonymous"]]
+    assert len(anonymous) == 1 and (root / "volumes" / anonymous[0] / "_data" / "passwd").exists()
+
+    refused = pybuild(root, "rm", "victim")
+    assert refused.returncode != 0 and b"running" in refused.stderr and b"Traceback" not in refused.stderr
+    assert pybuild(root, "kill", "-s", "TERM", "victim").returncode == 0  # sh ignores nothing: TERM ends it
+    assert _until(lambda: _state(root, "victim")["State"] == "exited")
+    assert _state(root, "victim")["ExitCode"] == 143
+
+    assert pybuild(root, "start", "victim").returncode == 0
+    assert _state(root, "victim")["State"] == "running"
+    assert pybuild(root, "rm", "-f", "-v", "victim").returncode == 0
+    assert not (root / "containers" / cid).exists()
+    assert not (root / "volumes" / anonymous[0]).exists()
+    assert [line for line in Path("/proc/self/mounts").read_text().splitlines() if cid in line] == []
+
+
+def test_exec_with_a_terminal(root: Path) -> None:
+    assert pybuild(root, "run", "-d", "--name", "termbox", "busybox", "sh", "-c", LOOP).returncode == 0
+    try:
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the CLI under a terminal
+            os.execv(sys.executable, [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(root), "exec", "-i", "-t", "termbox", "sh"])
+        try:
+            _read_until(fd, b"# ")
+            os.write(fd, b"tty; exit 6\n")
+            out = _read_until(fd, b"\x00", timeout=3)
+        finally:
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+        assert b"/dev/pts/" in out and os.waitstatus_to_exitcode(status) == 6
+    finally:
+        pybuild(root, "rm", "-f", "termbox")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["logs", "nobody-here"], b"No such container: nobody-here"),
+        (["run", "--rm", "no-such-image:v9"], b"no-such-image"),
+        (["run", "--rm", "-v", "relative:dir", "busybox"], b"must be absolute"),
+        (["run", "--rm", "--memory", "lots", "busybox"], b"invalid memory size"),
+        (["exec", "nobody-here", "true"], b"No such container"),
+        (["volume", "rm", "never-made"], b"no such volume"),
+    ],
+)
+def test_clear_errors(root: Path, args: list[str], message: bytes) -> None:
+    done = pybuild(root, *args)
+    assert done.returncode != 0 and message in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_duplicate_names_are_refused(root: Path) -> None:
+    assert pybuild(root, "run", "--name", "twice", "busybox", "true").returncode == 0
+    done = pybuild(root, "run", "--name", "twice", "busybox", "true")
+    assert done.returncode != 0 and b"already in use" in done.stderr
+    assert pybuild(root, "rm", "twice").returncode == 0
