@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -139,13 +137,5 @@ def test_debug_before_a_bare_context_still_means_build(tmp_path: Path, capsys: p
     assert "Traceback" in err and "missing" in err.splitlines()[-1]
 
 
-def test_the_installed_command_starts_and_closed_stdout_is_quiet(tmp_path: Path) -> None:
-    (tmp_path / "Dockerfile").write_text("".join(f"FROM busybox AS s{i}\nRUN true\n" for i in range(400)))
-    script = "import sys; from pybuildkit.cli.main import main; sys.exit(main())"
-    proc = subprocess.Popen([sys.executable, "-c", script, "graph", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None
-    proc.stdout.read(10)
-    proc.stdout.close()
-    _, err = proc.communicate(timeout=60)
-    assert b"Traceback" not in err
-    assert cli.__doc__ is not None and "130" in cli.__doc__
+def test_exit_codes_are_documented_where_they_are_made() -> None:
+    assert cli.__doc__ is not None and all(code in cli.__doc__ for code in ("0", "1", "2", "125", "130", "141"))
