@@ -71,7 +71,8 @@ class MountSet:
     # -- helpers -----------------------------------------------------------------------------------
 
     def _tempdir(self, prefix: str) -> Path:
-        path = Path(tempfile.mkdtemp(prefix=prefix, dir=self.executor.snapshots.root / "tmp"))
+        snapshots = self.executor.snapshots
+        path = Path(tempfile.mkdtemp(prefix=snapshots.scratch_prefix(prefix.rstrip("-")), dir=snapshots.root / "tmp"))
         self._stack.callback(shutil.rmtree, path, True)
         return path
 

@@ -28,6 +28,7 @@ from pybuildkit.snapshot.chain import chain_id as _chain_id, check_digest
 from pybuildkit.snapshot.copydiff import Baseline, diff_entries, materialize
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper
 from pybuildkit.snapshot.layer import LayerInfo, write_entries
+from pybuildkit.snapshot.owners import owned_prefix, reap_dead_owners
 from pybuildkit.snapshot.overlay import (
     MAX_LOWERS,
     OverlayMount,
@@ -119,6 +120,7 @@ class Snapshots:
         self.root = Path(root)
         for sub in ("snapshots", "tmp", "active"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
+        reap_dead_owners(self.root)
         self._requested = backend
         self._backend: str | None = None if backend == "auto" else backend
         self.max_lowers = max_lowers
@@ -127,8 +129,18 @@ class Snapshots:
     def backend(self) -> str:
         """"overlay" or "copy": how `active` views are made on this machine."""
         if self._backend is None:
-            self._backend = "overlay" if overlay_supported(self.root / "tmp") else "copy"
+            # Probed in a dir this process owns: a kill mid-probe leaves a mount the next run reaps.
+            scratch = Path(tempfile.mkdtemp(prefix=self.scratch_prefix("probe"), dir=self.root / "tmp"))
+            try:
+                self._backend = "overlay" if overlay_supported(scratch) else "copy"
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         return self._backend
+
+    def scratch_prefix(self, kind: str) -> str:
+        """The `tempfile` prefix for a scratch dir under `tmp/` or `active/`: it names this process
+        as owner, so a later run clears it if this process dies before it can (SIGKILL)."""
+        return owned_prefix(self.root, kind)
 
     # -- published snapshots -------------------------------------------------------------------
     def _dir(self, chain: str) -> Path:
@@ -179,7 +191,7 @@ class Snapshots:
             return existing
         if parent is not None and self.get(parent) is None:
             raise StoreError(f"parent snapshot {parent} is not unpacked")
-        work = Path(tempfile.mkdtemp(prefix="unpack-", dir=self.root / "tmp"))
+        work = Path(tempfile.mkdtemp(prefix=self.scratch_prefix("unpack"), dir=self.root / "tmp"))
         try:
             _root_dir(work / "fs")
             apply_layer(layer, work / "fs", whiteouts="overlay", limits=limits, expect_diff_id=diff_id)
@@ -234,7 +246,7 @@ class Snapshots:
         Renamed away first, so it vanishes from `get` at once even if deleting its files is slow.
         """
         where = self._dir(chain)
-        doomed = Path(tempfile.mkdtemp(prefix="remove-", dir=self.root / "tmp")) / "x"
+        doomed = Path(tempfile.mkdtemp(prefix=self.scratch_prefix("remove"), dir=self.root / "tmp")) / "x"
         try:
             os.rename(where, doomed)
         except FileNotFoundError:
@@ -267,7 +279,7 @@ class Snapshots:
         Use `write_layer` inside the block for the diff, or `commit` to also keep it as a
         snapshot.
         """
-        home = Path(tempfile.mkdtemp(prefix="active-", dir=self.root / "active"))
+        home = Path(tempfile.mkdtemp(prefix=self.scratch_prefix("active"), dir=self.root / "active"))
         merged = home / "merged"
         _root_dir(merged)
         try:
@@ -315,13 +327,13 @@ class Snapshots:
             existing = self.get(chain)
             if existing is not None:
                 return info, existing
-            work = Path(tempfile.mkdtemp(prefix="commit-", dir=self.root / "tmp"))
+            work = Path(tempfile.mkdtemp(prefix=self.scratch_prefix("commit"), dir=self.root / "tmp"))
             try:
                 os.rename(view.upper, work / "fs")
                 return info, self._publish(work, chain, info.diff_id, parent)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-        with tempfile.TemporaryFile(dir=self.root / "tmp") as spool:
+        with tempfile.TemporaryFile(prefix=self.scratch_prefix("spool"), dir=self.root / "tmp") as spool:
             info = view.write_layer(spool, compression=compression, source_date_epoch=source_date_epoch)
             spool.seek(0)
             shutil.copyfileobj(spool, out, 1 << 20)
