@@ -378,8 +378,16 @@ def main(argv: list[str] | None = None) -> int:
             tools.append(tool)
         machine = _machine(tools)
         RESULTS.mkdir(exist_ok=True)
+        failed: list[str] = []
         for name in args.workload_list:
-            result = _bench_workload(workloads.WORKLOADS[name], tools, args.scenario_list, args.runs, scratch)
+            try:
+                result = _bench_workload(workloads.WORKLOADS[name], tools, args.scenario_list, args.runs, scratch)
+            except RuntimeError as exc:  # a build failed: this workload's figures would mean nothing
+                print(f"{name}: {exc}\n{name}: no results written (earlier ones are kept)", file=sys.stderr)
+                failed.append(name)
+                for tool in tools:
+                    tool.reset()
+                continue
             result["machine"] = machine
             result["skipped_peers"] = skipped
             result["quick"] = args.quick
@@ -392,7 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         write_results_md(all_results, HERE / "RESULTS.md", load_results(variants=True))
         plot.write_ratio_chart(all_results, RESULTS / "ratios.png")
         print(f"wrote {RESULTS}/*.json, {HERE / 'RESULTS.md'}, {RESULTS / 'ratios.png'}", file=sys.stderr)
-        return 0
+        if failed:
+            print(f"failed workloads: {', '.join(failed)}", file=sys.stderr)
+        return 1 if failed else 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
