@@ -147,3 +147,20 @@ def test_duplicate_names_are_refused(root: Path) -> None:
     done = pybuild(root, "run", "--name", "twice", "busybox", "true")
     assert done.returncode != 0 and b"already in use" in done.stderr
     assert pybuild(root, "rm", "twice").returncode == 0
+
+
+def test_detached_rm_and_logs_follow(root: Path) -> None:
+    done = pybuild(root, "run", "-d", "--rm", "--name", "brief", "busybox", "sh", "-c", "echo one; sleep 0.5; echo two; exit 3")
+    assert done.returncode == 0, done.stderr
+    cid = done.stdout.decode().strip()
+    follow = pybuild(root, "logs", "-f", "brief")
+    assert follow.stdout == b"one\ntwo\n" or follow.returncode != 0  # --rm may win the race after the exit
+    assert _until(lambda: not (root / "containers" / cid).exists())
+    assert "brief" not in pybuild(root, "ps", "-a").stdout.decode()
+
+
+def test_logs_follow_ends_with_the_container(root: Path) -> None:
+    assert pybuild(root, "run", "-d", "--name", "talker", "busybox", "sh", "-c", "echo one; sleep 0.5; echo two").returncode == 0
+    follow = pybuild(root, "logs", "-f", "talker")
+    assert follow.stdout == b"one\ntwo\n"
+    assert pybuild(root, "rm", "talker").returncode == 0

@@ -192,3 +192,13 @@ def test_pids_limit_bounds_a_fork_bomb(root: Path) -> None:
     assert 0 < done.stdout.split().count(b"started") < 12
     unlimited = pybuild(root, "run", "--rm", "busybox", "sh", "-c", script)
     assert (unlimited.returncode, unlimited.stdout.split().count(b"started")) == (0, 40)
+
+
+def test_memory_limit_stops_a_hungry_process(root: Path) -> None:
+    script = 'x=$(head -c 40000000 /dev/zero | tr "\\0" a); echo survived ${#x}'
+    done = pybuild(root, "run", "--rm", "--memory", "16m", "busybox", "sh", "-c", script)
+    if b"limit not applied" in done.stderr:
+        assert b"memory" in done.stderr
+        pytest.skip(f"this machine refuses the memory limit: {done.stderr.decode().strip()}")
+    assert done.returncode == 137 and b"survived" not in done.stdout  # the OOM killer, inside the group
+    assert pybuild(root, "run", "--rm", "busybox", "sh", "-c", script).stdout == b"survived 40000000\n"
