@@ -91,13 +91,16 @@ class TtyProgress:
             if self._closed:
                 return
             self._apply(event)
+            finished = False
             if isinstance(event, ev.BuildFinished):
+                finished = True
                 self._finished = event.ok
                 self._final_seconds = event.seconds
-                self.close()
-                return
-            if self._ticker is None:
+            elif self._ticker is None:
                 self._start_ticker()
+        if finished:
+            # Outside the lock: close() joins the ticker, which may be waiting for it.
+            self.close()
 
     def _apply(self, event: ev.Event) -> None:
         now = time.monotonic()

@@ -152,3 +152,12 @@ def test_make_progress_chooses(mode: str, term: str, isatty: bool, expected: typ
     sink = make_progress(mode, Out())
     assert type(sink) is expected
     getattr(sink, "close", lambda: None)()
+
+
+def test_build_finished_returns_at_once_while_the_ticker_runs() -> None:
+    events = fixed_build()
+    progress, _ = drive(events[:-1])
+    time.sleep(0.1)
+    started = time.monotonic()
+    progress(events[-1])
+    assert time.monotonic() - started < 0.5
