@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -151,15 +154,27 @@ def test_tty_session(root: Path) -> None:
     if pid == 0:  # pragma: no cover - the CLI under a terminal
         os.execv(sys.executable, [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(root), "run", "--rm", "-i", "-t", "busybox", "sh"])
     try:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         _read_until(fd, b"# ")
-        os.write(fd, b"tty; echo h''i; exit 5\n")
+        os.write(fd, b"stty size\n")
+        first = _read_until(fd, b"24 80\r\n")
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # SIGWINCH to the CLI
+        time.sleep(0.2)
+        os.write(fd, b"stty size; tty; echo h''i; exit 5\n")
         out = _read_until(fd, b"hi\r\n")
         _read_until(fd, b"\x00", timeout=2)
     finally:
         _, status = os.waitpid(pid, 0)
         os.close(fd)
-    assert b"/dev/pts/0\r\n" in out and b"hi\r\n" in out
+    assert b"24 80\r\n" in first
+    assert b"30 100\r\n" in out and b"/dev/pts/0\r\n" in out and b"hi\r\n" in out
     assert os.waitstatus_to_exitcode(status) == 5
+
+
+@pytest.mark.parametrize("flags, expected", [(["-i"], b"piped\n"), ([], b"")])
+def test_stdin_only_with_interactive(root: Path, flags: list[str], expected: bytes) -> None:
+    done = pybuild(root, "run", "--rm", *flags, "busybox", "cat", input=b"piped\n")
+    assert (done.returncode, done.stdout) == (0, expected), done.stderr
 
 
 def test_sigterm_to_the_cli_reaches_the_container(root: Path, tmp_path: Path) -> None:

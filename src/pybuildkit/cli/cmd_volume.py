@@ -30,7 +30,7 @@ def _create(args: argparse.Namespace) -> int:
     from pybuildkit.cli.cmd_run import runtime
     from pybuildkit.containers.records import new_id
 
-    volume, _ = runtime().volumes.create(args.name or new_id(), anonymous=args.name is None)
+    volume, _ = runtime().volumes.create(args.name or new_id())  # unnamed: a random name, still named
     print(volume.name)
     return 0
 
