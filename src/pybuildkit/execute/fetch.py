@@ -26,6 +26,7 @@ import attrs
 
 from pybuildkit.context import resolve_in_root
 from pybuildkit.errors import BuildError
+from pybuildkit.plan.remote import is_git, is_url
 
 __all__ = [
     "GitSource",
@@ -44,20 +45,6 @@ _USER_AGENT = "pybuildkit"
 _ALGORITHMS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
-def is_git(src: str) -> bool:
-    """A git source as BuildKit's ADD sees one: git://, git@host:, ssh://, or http(s) ending in .git."""
-    lowered = src.lower()
-    if lowered.startswith(("git://", "git@", "ssh://")):
-        return True
-    if lowered.startswith(("http://", "https://")):
-        path = lowered.split("#", 1)[0].split("?", 1)[0]
-        return path.endswith(".git")
-    return False
-
-
-def is_url(src: str) -> bool:
-    """An http(s) URL that is not a git repository."""
-    return src.lower().startswith(("http://", "https://")) and not is_git(src)
 
 
 def parse_checksum(text: str) -> tuple[str, str]:

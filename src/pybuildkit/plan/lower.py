@@ -30,6 +30,7 @@ from pybuildkit.oci.config import Healthcheck, Image, ImageConfig
 from pybuildkit.plan.history import go_list, go_quote_list, healthcheck_text, run_text
 from pybuildkit.plan.ops import CONTEXT_ID, ConfigOp, CopySource, ExecFile, ExecMount, ExecOp, FileOp, Op, SourceOp
 from pybuildkit.plan.paths import normalize_workdir, resolve_dest, resolve_target
+from pybuildkit.plan.remote import is_git, is_url
 from pybuildkit.syntax.shell import ShellLex, env_from_list, expand_raw
 
 __all__ = ["DEFAULT_PATH", "DEFAULT_SHELL", "StageBuilder", "StageHooks", "with_env", "scratch_image"]
@@ -75,19 +76,6 @@ def _check_signal(signal: str) -> None:
         return
     raise PlanError(f"Invalid signal: {signal}")
 
-
-def _is_git(src: str) -> bool:
-    lowered = src.lower()
-    if lowered.startswith(("git://", "git@", "ssh://")):
-        return True
-    if lowered.startswith(("http://", "https://")):
-        path = lowered.split("#", 1)[0].split("?", 1)[0]
-        return path.endswith(".git")
-    return False
-
-
-def _is_url(src: str) -> bool:
-    return src.lower().startswith(("http://", "https://")) and not _is_git(src)
 
 
 @attrs.define
@@ -390,16 +378,16 @@ class StageBuilder:
         if checksum is not None:
             if len(sources) != 1:
                 raise PlanError("checksum can't be specified for multiple sources")
-            if not (_is_url(sources[0]) or _is_git(sources[0])):
+            if not (is_url(sources[0]) or is_git(sources[0])):
                 raise PlanError("checksum requires HTTP(S) or Git sources")
 
         items: list[CopySource] = []
         for src in sources:
-            if _is_git(src):
+            if is_git(src):
                 if not is_add:
                     raise PlanError("source can't be a git ref for COPY")
                 items.append(CopySource(kind="git", path=src))
-            elif _is_url(src):
+            elif is_url(src):
                 if not is_add:
                     raise PlanError("source can't be a URL for COPY")
                 items.append(CopySource(kind="url", path=src))
