@@ -164,3 +164,12 @@ def test_logs_follow_ends_with_the_container(root: Path) -> None:
     follow = pybuild(root, "logs", "-f", "talker")
     assert follow.stdout == b"one\ntwo\n"
     assert pybuild(root, "rm", "talker").returncode == 0
+
+
+def test_stop_kills_after_the_grace_period(root: Path) -> None:
+    assert pybuild(root, "run", "-d", "--name", "stubborn", "busybox", "sh", "-c", f'trap "" TERM; {LOOP}').returncode == 0
+    started = time.monotonic()
+    assert pybuild(root, "stop", "-t", "1", "stubborn").returncode == 0
+    assert 1.0 <= time.monotonic() - started < 8
+    assert _state(root, "stubborn")["ExitCode"] == 137
+    assert pybuild(root, "rm", "stubborn").returncode == 0
