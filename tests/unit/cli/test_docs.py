@@ -94,3 +94,27 @@ def test_api_md_examples_run(tmp_path: Path) -> None:
     with Store(store) as handle:
         make_image(handle, tags=("busybox:latest",))
     run_blocks(blocks, tmp_path, store)
+
+
+def cli_examples() -> list[str]:
+    """Every `pybuild ...` command line in docs/cli.md's example blocks (pipes and redirections cut)."""
+    text = (DOCS / "cli.md").read_text()
+    lines: list[str] = []
+    for block in re.findall(r"^```\n(.*?)^```", text, flags=re.M | re.S):
+        for line in block.splitlines():
+            line = re.sub(r"\s+#.*$", "", line)
+            for segment in re.split(r"\s[|<>]\s", line):
+                segment = segment.strip()
+                if segment.startswith("pybuild ") and "[" not in segment:
+                    lines.append(segment)
+    return lines
+
+
+@pytest.mark.parametrize("line", cli_examples())
+def test_cli_md_examples_parse(line: str) -> None:
+    import shlex
+
+    from pybuildkit.cli.main import _normalise
+
+    args = build_parser().parse_args(_normalise(shlex.split(line)[1:]))
+    assert getattr(args, "func", None) is not None, line
