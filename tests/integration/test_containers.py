@@ -173,3 +173,22 @@ def test_stop_kills_after_the_grace_period(root: Path) -> None:
     assert 1.0 <= time.monotonic() - started < 8
     assert _state(root, "stubborn")["ExitCode"] == 137
     assert pybuild(root, "rm", "stubborn").returncode == 0
+
+
+def test_commit_of_a_running_container_leaves_the_runtime_stubs_out(root: Path) -> None:
+    import tarfile
+
+    from pybuildkit.store import Store
+
+    assert pybuild(root, "run", "-d", "--name", "live", "busybox", "sh", "-c", f"echo x > /made; {LOOP}").returncode == 0
+    try:
+        assert _until(lambda: pybuild(root, "exec", "live", "test", "-f", "/made").returncode == 0)
+        done = pybuild(root, "commit", "live", "live:snap")
+        assert done.returncode == 0, done.stderr
+    finally:
+        pybuild(root, "rm", "-f", "live")
+    with Store(root) as store:
+        layer = store.image("live:snap").layers[-1]
+        with store.open_blob(layer.digest) as blob, tarfile.open(fileobj=blob, mode="r:gz") as tar:
+            names = sorted(name.rstrip("/") for name in tar.getnames())
+    assert "made" in names and not {"etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev"} & set(names)

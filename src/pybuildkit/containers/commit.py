@@ -2,27 +2,48 @@
 
 The overlay upper dir already is the diff (whiteouts included), so it is written as one layer
 straight into the store; the new config is the image's with that diff_id, a history entry, and
-the container's own command and environment, as Docker's commit does.
+the container's own command and environment, as Docker's commit does. While a container runs,
+its upper dir also holds the sandbox's empty mount-point stubs (/etc/hosts, /proc, ...): those
+are the runtime's, not the container's changes, and stay out of the layer.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 
 import attrs
 
 from pybuildkit.containers.records import Container
 from pybuildkit.errors import StoreError
+from pybuildkit.snapshot import Entry
 from pybuildkit.store import Store, StoredImage
 
-__all__ = ["commit"]
+__all__ = ["commit", "RUNTIME_STUBS", "without_stubs"]
+
+#: Mount points the sandbox creates when an image lacks them (removed again when it exits).
+RUNTIME_STUBS = frozenset({"etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "dev", "sys"})
+
+
+def without_stubs(entries: Iterable[Entry]) -> Iterator[Entry]:
+    """`entries` minus empty runtime stubs (an empty file or a directory with nothing below)."""
+    pending: Entry | None = None
+    for entry in entries:
+        if pending is not None and entry.path.startswith(pending.path + "/"):
+            yield pending  # something below it: a real directory after all
+        pending = None
+        if entry.path in RUNTIME_STUBS and entry.size == 0 and entry.kind in ("file", "dir"):
+            if entry.kind == "dir":
+                pending = entry
+            continue
+        yield entry
 
 
 def commit(store: Store, container: Container, ref: str | None, *, message: str = "", author: str = "") -> StoredImage:
     """Write `container`'s changes as a layer and record the new image, tagged `ref` if given."""
     from pybuildkit.execute.executor import iso_time
     from pybuildkit.oci.config import History, RootFS
-    from pybuildkit.snapshot import write_diff_layer
+    from pybuildkit.snapshot import walk_overlay_upper, write_entries
 
     with store.lease():
         try:
@@ -31,7 +52,7 @@ def commit(store: Store, container: Container, ref: str | None, *, message: str 
             raise StoreError(f"cannot commit {container.name}: its image is gone ({exc.message})") from None
         ingest = store.open_ingest()
         try:
-            info = write_diff_layer(container.upper, ingest, compression="gzip")
+            info = write_entries(without_stubs(walk_overlay_upper(container.upper)), ingest, compression="gzip")
             layer = ingest.commit(info.digest, media_type=info.media_type)
         except BaseException:
             ingest.abort()
