@@ -31,6 +31,7 @@ __all__ = ["TtyProgress", "TAIL_LINES", "REFRESH_SECONDS", "strip_ansi"]
 TAIL_LINES = 6
 #: The shortest time between two redraws (at most ten frames a second).
 REFRESH_SECONDS = 0.1
+_PARTIAL_MAX = 4096
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -115,7 +116,9 @@ class TtyProgress:
         elif isinstance(event, ev.StepLog):
             view = self._view(event.step, "running", now)
             data = view.partial + event.data
-            *lines, view.partial = data.split(b"\n")
+            *lines, rest = data.split(b"\n")
+            # A progress bar redraws one line with \r and may never end it: keep only its end.
+            view.partial = rest[-_PARTIAL_MAX:]
             view.tail.extend(_printable(line.decode("utf-8", "replace")) for line in lines)
         elif isinstance(event, ev.StepFinished):
             view = self._view(event.step, "done", now)
@@ -221,7 +224,11 @@ class TtyProgress:
             if view.reason:
                 block.append(self._paint(_cut(f"     cache miss: {view.reason}", width), "2"))
             label = f"{view.step.stage} | " if stages > 1 else ""
-            block.extend(_cut(f" => => {label}{line}", width) for line in view.tail)
+            shown = list(view.tail)
+            current = _printable(view.partial.decode("utf-8", "replace")) if view.partial else ""
+            if current:
+                shown = shown[1 - TAIL_LINES :] + [current] if len(shown) >= TAIL_LINES else shown + [current]
+            block.extend(_cut(f" => => {label}{line}", width) for line in shown)
             blocks.append(block)
         room = height - 2 - sum(len(b) for b in blocks)
         if room < 0:

@@ -161,3 +161,14 @@ def test_build_finished_returns_at_once_while_the_ticker_runs() -> None:
     started = time.monotonic()
     progress(events[-1])
     assert time.monotonic() - started < 0.5
+
+
+def test_an_unterminated_progress_line_shows_as_it_moves() -> None:
+    step = STEPS["other/2"]
+    progress, out = drive([ev.StepStarted(time=0, step=step), *(ev.StepLog(time=0, step=step, data=f"line {i}\n".encode()) for i in range(8))])
+    progress(ev.StepLog(time=0, step=step, data=b"downloading 10%\rdownloading 55%"))
+    time.sleep(0.15)
+    screen = render_screen(out.getvalue())
+    progress.close()
+    tail = [line for line in screen.splitlines() if line.startswith(" => => ")]
+    assert tail == [f" => => line {i}" for i in range(3, 8)] + [" => => downloading 55%"]
