@@ -23,6 +23,14 @@ def terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINES", "30")
 
 
+def wait_for(out: io.StringIO, text: str, timeout: float = 5.0) -> None:
+    """Until the ticker has drawn `text` (a fixed sleep is flaky on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while text not in out.getvalue():
+        assert time.monotonic() < deadline, f"{text!r} was never drawn"
+        time.sleep(0.01)
+
+
 def drive(events: list[ev.Event], *, color: bool = False, pause_after: int | None = None) -> tuple[TtyProgress, io.StringIO]:
     out = io.StringIO()
     progress = TtyProgress(out, color=color, refresh=0.02)
@@ -43,7 +51,7 @@ def test_final_screen_lists_every_step(fail: bool, snapshot: str) -> None:
 def test_live_frame_shows_running_steps_with_stage_labelled_tails_and_reasons() -> None:
     events = fixed_build()
     progress, out = drive(events[:17], color=True)
-    time.sleep(0.2)
+    wait_for(out, "other | 8")
     live = out.getvalue()
     progress.close()
     screen = render_screen(live)
@@ -92,7 +100,7 @@ def test_lines_never_wrap_and_log_escapes_are_dropped(monkeypatch: pytest.Monkey
             ev.StepLog(time=0, step=step, data=b"10%\r50%\r100%\n"),
         ]
     )
-    time.sleep(0.1)
+    wait_for(out, "=> => 100%")
     screen_live = render_screen(out.getvalue())
     progress.close()
     assert all(len(line) <= 40 for line in screen_live.splitlines()), screen_live
@@ -107,7 +115,7 @@ def test_more_running_steps_than_rows_keeps_the_frame_on_screen(monkeypatch: pyt
         step = ev.Step(id=f"s{i}/1", stage=f"s{i}", index=1, total=1, name=f"RUN job {i}")
         events += [ev.StepStarted(time=0, step=step, reason="new"), ev.StepLog(time=0, step=step, data=b"a\nb\n")]
     progress, out = drive(events)
-    time.sleep(0.1)
+    wait_for(out, "[+] Building")
     frames = out.getvalue().split("[+] Building")[1:]
     progress.close()
     assert frames and all(frame.count("\n") <= 8 for frame in frames)
@@ -167,7 +175,7 @@ def test_an_unterminated_progress_line_shows_as_it_moves() -> None:
     step = STEPS["other/2"]
     progress, out = drive([ev.StepStarted(time=0, step=step), *(ev.StepLog(time=0, step=step, data=f"line {i}\n".encode()) for i in range(8))])
     progress(ev.StepLog(time=0, step=step, data=b"downloading 10%\rdownloading 55%"))
-    time.sleep(0.15)
+    wait_for(out, "downloading 55%")
     screen = render_screen(out.getvalue())
     progress.close()
     tail = [line for line in screen.splitlines() if line.startswith(" => => ")]
