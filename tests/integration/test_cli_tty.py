@@ -32,6 +32,12 @@ RUN echo third step
 """
 
 
+def pybuild() -> list[str]:
+    """The installed `pybuild` script beside this Python, else the module (same code either way)."""
+    script = Path(sys.executable).parent / "pybuild"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "pybuildkit.cli.main"]
+
+
 def run_on_pty(argv: list[str], env: dict[str, str], *, columns: int = 100, rows: int = 40, timeout: float = 120) -> tuple[int, str]:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
@@ -69,7 +75,7 @@ def pybuild_env(root: Path, **extra: str) -> dict[str, str]:
 
 def test_tty_progress_leaves_every_step_and_the_summary(builder: Builder) -> None:
     (builder.context / "Dockerfile").write_text(DOCKERFILE)
-    argv = [sys.executable, "-m", "pybuildkit.cli.main", "build", "--progress=tty", "-t", "tty:test", str(builder.context)]
+    argv = [*pybuild(), "build", "--progress=tty", "-t", "tty:test", str(builder.context)]
     code, raw = run_on_pty(argv, pybuild_env(builder.root))
     screen = render_screen(raw)
     assert code == 0, screen
@@ -96,7 +102,7 @@ def test_tty_progress_leaves_every_step_and_the_summary(builder: Builder) -> Non
 
 def test_tty_progress_shows_the_failed_step_with_its_output(builder: Builder) -> None:
     (builder.context / "Dockerfile").write_text("FROM busybox\nRUN echo about to fail && exit 3\n")
-    argv = [sys.executable, "-m", "pybuildkit.cli.main", "build", "--progress=tty", str(builder.context)]
+    argv = [*pybuild(), "build", "--progress=tty", str(builder.context)]
     code, raw = run_on_pty(argv, pybuild_env(builder.root))
     screen = render_screen(raw)
     assert code == 1, screen
@@ -107,7 +113,7 @@ def test_tty_progress_shows_the_failed_step_with_its_output(builder: Builder) ->
 
 def test_dumb_terminal_gets_plain_progress(builder: Builder) -> None:
     (builder.context / "Dockerfile").write_text("FROM busybox\nRUN echo plain please\n")
-    argv = [sys.executable, "-m", "pybuildkit.cli.main", "build", str(builder.context)]
+    argv = [*pybuild(), "build", str(builder.context)]
     code, raw = run_on_pty(argv, pybuild_env(builder.root, TERM="dumb"))
     assert code == 0, raw
     assert "\x1b[" not in raw
