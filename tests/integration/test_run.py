@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import pty
 import select
@@ -177,10 +178,12 @@ def test_stdin_only_with_interactive(root: Path, flags: list[str], expected: byt
     assert (done.returncode, done.stdout) == (0, expected), done.stderr
 
 
-def test_sigterm_to_the_cli_reaches_the_container(root: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signals_to_the_cli_reach_the_container(root: Path, tmp_path: Path, signum: int) -> None:
     host = tmp_path / "sig"
     host.mkdir()
-    script = 'trap "echo got-term > /h/term; exit 7" TERM; echo ready; while :; do sleep 0.05; done'
+    name = signal.Signals(signum).name.removeprefix("SIG")
+    script = f'trap "echo got-{name} > /h/term; exit 7" {name}; echo ready; while :; do sleep 0.05; done'
     proc = subprocess.Popen(
         [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(root), "run", "--rm", "-v", f"{host}:/h", "busybox", "sh", "-c", script],
         stdout=subprocess.PIPE,
@@ -188,12 +191,12 @@ def test_sigterm_to_the_cli_reaches_the_container(root: Path, tmp_path: Path) ->
     )
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         assert proc.wait(timeout=15) == 7
     finally:
         proc.kill()
         proc.wait()
-    assert (host / "term").read_text() == "got-term\n"
+    assert (host / "term").read_text() == f"got-{name}\n"
 
 
 def test_pids_limit_bounds_a_fork_bomb(root: Path) -> None:
@@ -217,3 +220,24 @@ def test_memory_limit_stops_a_hungry_process(root: Path) -> None:
         pytest.skip(f"this machine refuses the memory limit: {done.stderr.decode().strip()}")
     assert done.returncode == 137 and b"survived" not in done.stdout  # the OOM killer, inside the group
     assert pybuild(root, "run", "--rm", "busybox", "sh", "-c", script).stdout == b"survived 40000000\n"
+
+
+def test_limits_are_written_to_the_containers_cgroups_and_removed_after(root: Path) -> None:
+    done = pybuild(root, "run", "-d", "--name", "limited", "--cpus", "0.5", "--memory", "32m", "--pids-limit", "50", "busybox", "sleep", "60")
+    assert done.returncode == 0, done.stderr
+    if b"limit not applied" in done.stderr:
+        pytest.skip(f"this machine refuses some limits: {done.stderr.decode().strip()}")
+    cid = done.stdout.decode().strip()
+    try:
+        state = json.loads((root / "containers" / cid / "state.json").read_text())
+        values = {}
+        for group in state["cgroups"]:
+            for name in ("memory.limit_in_bytes", "cpu.cfs_quota_us", "cpu.cfs_period_us", "pids.max"):
+                if os.path.exists(os.path.join(group, name)):
+                    values[name] = Path(group, name).read_text().strip()
+            procs = Path(group, "cgroup.procs").read_text().split()
+            assert str(state["init_pid"]) in procs  # PID 1 itself is inside every group
+        assert values == {"memory.limit_in_bytes": str(32 << 20), "cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000", "pids.max": "50"}
+    finally:
+        assert pybuild(root, "rm", "-f", "limited").returncode == 0
+    assert not any(os.path.exists(group) for group in state["cgroups"])
