@@ -21,6 +21,7 @@ from pybuildkit.sandbox.spec import SandboxSpec
 __all__ = [
     "MountStep",
     "RemountReadonly",
+    "RemountNodev",
     "MakeDir",
     "MakeFile",
     "Symlink",
@@ -79,6 +80,22 @@ class RemountReadonly:
 
 
 @attrs.frozen
+class RemountNodev:
+    """Device nodes inside the image's rootfs must not open host devices: a layer can carry a
+    block device for the host's disk, and the sandbox has no device cgroup to refuse it. The
+    sandbox's own /dev is a separate mount and keeps working."""
+
+    target: str
+
+    def apply(self) -> None:
+        current = os.statvfs(self.target).f_flag
+        flags = libc.MS_REMOUNT | libc.MS_BIND | libc.MS_NODEV | (current & (_KEEP_BITS | libc.MS_RDONLY))
+        if current & _ST_RELATIME:
+            flags |= _MS_RELATIME
+        libc.mount(None, self.target, None, flags, None)
+
+
+@attrs.frozen
 class MakeDir:
     path: str
     mode: int = 0o755
@@ -106,7 +123,7 @@ class Symlink:
         os.symlink(self.target, self.path)
 
 
-Step = MountStep | RemountReadonly | MakeDir | MakeFile | Symlink
+Step = MountStep | RemountReadonly | RemountNodev | MakeDir | MakeFile | Symlink
 
 
 def _depth(target: str) -> int:
@@ -131,6 +148,8 @@ def build_layout(
         MountStep(None, "/", None, libc.MS_REC | libc.MS_PRIVATE),
         MountStep(r, r, None, libc.MS_BIND | libc.MS_REC),
     ]
+    if not spec.privileged:
+        steps.append(RemountNodev(r))
 
     proc = os.fspath(points.ensure("/proc", is_dir=True))
     steps.append(MountStep("proc", proc, "proc", nosuid_nodev_noexec))
