@@ -92,7 +92,7 @@ def test_report_file_is_the_summary_as_json(builder: Builder, capsys: pytest.Cap
     code, out, _ = build(builder, capsys, "--progress=quiet", "--report", str(report), "-t", "rep:1")
     assert code == 0
     data = json.loads(report.read_text())
-    assert data["steps_run"] == 2 and data["steps_cached"] == 1
+    assert data["ok"] is True and data["steps_run"] == 2 and data["steps_cached"] == 1
     assert [s["name"] for s in data["steps"]] == [
         "[stage-0 1/3] FROM busybox", "[stage-0 2/3] RUN echo one && echo two", "[stage-0 3/3] RUN printf 'three\\nfour'",
     ]
@@ -104,16 +104,19 @@ def test_report_file_is_the_summary_as_json(builder: Builder, capsys: pytest.Cap
     assert sorted(p.name for p in report.parent.iterdir()) == ["report.json"]
 
 
-def test_a_failing_run_exits_1_with_its_output_and_no_traceback(builder: Builder, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_failing_run_exits_1_with_its_output_a_summary_and_a_report(builder: Builder, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (builder.context / "Dockerfile").write_text("FROM busybox\nRUN echo before && exit 3\n")
     code, out, err = build(builder, capsys, "--progress=plain", "--report", str(tmp_path / "r.json"))
     assert code == 1 and out == ""
     assert "#2 0." in err and "before" in err and "exit code 3" in err and "Traceback" not in err
-    assert not (tmp_path / "r.json").exists()
+    assert "Failed after " in err and " at [stage-0 2/2] RUN echo before && exit 3: 1 of 2 steps run, 1 cached" in err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["ok"] is False and report["failed_step"]["id"] == "stage-0/2"
+    assert "exit code 3" in report["error"] and [s["cached"] for s in report["steps"]] == [True, False]
 
 
 def test_a_dockerfile_error_exits_1_with_a_caret(builder: Builder, capsys: pytest.CaptureFixture[str]) -> None:
     (builder.context / "Dockerfile").write_text("FROM busybox\nRUN true\nFROBNICATE now\n")
     code, _, err = build(builder, capsys, "--progress=plain")
-    assert code == 1 and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err and "Failed after" not in err
     assert "Dockerfile:3:1" in err and "FROBNICATE now\n" in err and "^" in err

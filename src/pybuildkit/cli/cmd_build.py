@@ -59,6 +59,20 @@ def _ssh(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _report_failure(args: argparse.Namespace, recorder, error: BaseException) -> None:  # type: ignore[no-untyped-def]
+    """A failed build still gets its one-line summary and, with --report, its report file."""
+    from pathlib import Path
+
+    from pybuildkit.cli.progress import failure_json, format_failure
+    from pybuildkit.execute.build import write_json_atomic
+
+    if args.report:
+        write_json_atomic(Path(args.report), failure_json(recorder, error))
+    line = format_failure(recorder)
+    if line and args.progress not in ("quiet", "json"):
+        print(line, file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -98,11 +112,18 @@ def run(args: argparse.Namespace) -> int:
         cache_from=tuple(parse_cache_spec(c, export=False) for c in args.cache_from or ()),
         verify_cache=args.verify_cache,
     )
-    progress = make_progress(args.progress)
+    from pybuildkit.cli.progress import StepRecorder
+    from pybuildkit.errors import PybuildkitError
+
+    progress = StepRecorder(make_progress(args.progress))
     try:
         result = build(options, on_event=progress)
+    except PybuildkitError as exc:
+        progress.close()
+        _report_failure(args, progress, exc)
+        raise
     finally:
-        getattr(progress, "close", lambda: None)()
+        progress.close()
     if args.report:
         from pybuildkit.cli.progress import report_json
         from pybuildkit.execute.build import write_json_atomic
@@ -147,7 +168,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", action="append", metavar="type=TYPE,dest=PATH", help="extra outputs: oci, docker, local, tar, image (repeatable)")
     p.add_argument("--iidfile", metavar="FILE", help="write the image ID (config digest) to FILE")
     p.add_argument("--metadata-file", metavar="FILE", help="write build metadata (digests, per-step report) to FILE as JSON")
-    p.add_argument("--report", metavar="FILE", help="write the build summary (per-step times, cache hits and misses, critical path, digests, warnings) to FILE as JSON")
+    p.add_argument("--report", metavar="FILE", help="write the build summary (per-step times, cache hits and misses, critical path, digests, warnings; where a failed build stopped) to FILE as JSON")
     p.add_argument("--progress", default="auto", choices=("auto", "tty", "plain", "json", "quiet"), help="progress output (default auto)")
     p.add_argument("--squash", action="store_true", help="fold the layers this build adds into one")
     p.add_argument("--compression", default="gzip", choices=("gzip", "zstd", "uncompressed"), help="layer compression (default gzip)")

@@ -18,7 +18,7 @@ from pybuildkit.execute.report import BuildReport
 if TYPE_CHECKING:  # pragma: no cover
     from pybuildkit.execute.request import BuildResult
 
-__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary", "format_warning", "summary_json", "report_json"]
+__all__ = ["PlainProgress", "JsonProgress", "QuietProgress", "make_progress", "format_summary", "format_warning", "summary_json", "report_json", "StepRecorder", "format_failure", "failure_json"]
 
 
 class PlainProgress:
@@ -177,8 +177,80 @@ def _cut(text: str, width: int) -> str:
 def report_json(result: BuildResult) -> dict[str, object]:
     """What `--report FILE` writes: the per-step report plus the image's digests and the warnings."""
     return {
+        "ok": True,
         **result.report.to_json(),
         "image": {"digest": result.digest, "config_digest": result.config_digest, "tags": list(result.tags)},
         "warnings": list(result.warnings),
         "cache_mismatches": list(result.cache_mismatches),
+    }
+
+
+class StepRecorder:
+    """Passes events on to `sink` and keeps what a failed build's summary and report need.
+
+    The executor's BuildReport exists only once a build succeeds; when it fails, `pybuild` still
+    owes the user (and `--report FILE`, which CI reads) what ran, what was cached and where it
+    stopped, so the same facts are gathered from the event stream on the way through.
+    """
+
+    def __init__(self, sink: ev.EventSink) -> None:
+        self.sink = sink
+        self.records: dict[str, dict[str, object]] = {}
+        self.failed: ev.StepFailed | None = None
+        self.seconds = 0.0
+        self.total = 0
+        self._first: float | None = None
+
+    def __call__(self, event: ev.Event) -> None:
+        self._first = event.time if self._first is None else self._first
+        self.seconds = max(self.seconds, event.time - self._first)
+        step = getattr(event, "step", None)
+        if isinstance(step, ev.Step):
+            record = self.records.setdefault(
+                step.id, {"id": step.id, "name": step.label, "stage": step.stage, "cached": False, "seconds": 0.0, "reason": ""}
+            )
+            if isinstance(event, ev.StepStarted):
+                record["reason"] = event.reason
+            elif isinstance(event, ev.StepCached):
+                record["cached"] = True
+            elif isinstance(event, (ev.StepFinished, ev.StepFailed)):
+                record["seconds"] = round(event.seconds, 6)
+                if isinstance(event, ev.StepFailed):
+                    self.failed = event
+        if isinstance(event, ev.BuildStarted):
+            self.total = event.steps
+        elif isinstance(event, ev.BuildFinished):
+            self.seconds = event.seconds
+        self.sink(event)
+
+    def close(self) -> None:
+        getattr(self.sink, "close", lambda: None)()
+
+
+def format_failure(recorder: StepRecorder) -> str:
+    """One line after a failed build: how long, where it stopped, what ran and came from cache.
+
+    Empty when the build failed before any step (a Dockerfile error says enough by itself).
+    """
+    if not recorder.records:
+        return ""
+    ran = sum(1 for r in recorder.records.values() if not r["cached"])
+    cached = len(recorder.records) - ran
+    where = f" at {recorder.failed.step.label}" if recorder.failed is not None else ""
+    total = max(recorder.total, len(recorder.records))
+    return f"Failed after {recorder.seconds:.2f}s{where}: {ran} of {total} steps run, {cached} cached"
+
+
+def failure_json(recorder: StepRecorder, error: BaseException) -> dict[str, object]:
+    """What `--report FILE` writes when the build fails: the steps seen, the failed one, the error."""
+    steps = list(recorder.records.values())
+    failed = recorder.failed
+    return {
+        "ok": False,
+        "seconds": round(recorder.seconds, 6),
+        "steps_run": sum(1 for s in steps if not s["cached"]),
+        "steps_cached": sum(1 for s in steps if s["cached"]),
+        "steps": steps,
+        "failed_step": None if failed is None else {"id": failed.step.id, "name": failed.step.label, "error": failed.error},
+        "error": getattr(error, "message", str(error)),
     }

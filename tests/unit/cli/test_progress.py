@@ -9,7 +9,18 @@ from pathlib import Path
 import attrs
 import pytest
 
-from pybuildkit.cli.progress import JsonProgress, PlainProgress, QuietProgress, format_summary, report_json, summary_json
+from pybuildkit.cli.progress import (
+    JsonProgress,
+    PlainProgress,
+    QuietProgress,
+    StepRecorder,
+    failure_json,
+    format_failure,
+    format_summary,
+    report_json,
+    summary_json,
+)
+from pybuildkit.errors import ExecError, ParseError
 from pybuildkit.execute.request import BuildResult
 from tests.unit.cli.events import fixed_build, fixed_report
 
@@ -80,3 +91,28 @@ def test_report_json_is_the_report_plus_image_and_warnings() -> None:
     assert {k: v for k, v in data.items() if k in fixed_report().to_json()} == fixed_report().to_json()
     assert summary_json(fixed_report())["event"] == "build.summary"
     json.dumps(data)
+
+
+def test_a_failed_build_still_has_a_summary_and_a_report() -> None:
+    seen: list[object] = []
+    recorder = StepRecorder(seen.append)
+    events = fixed_build(fail=True)
+    for event in events:
+        recorder(event)
+    assert seen == events
+    assert format_failure(recorder) == "Failed after 1.20s at [final 3/3] RUN echo final: 3 of 7 steps run, 4 cached"
+    data = failure_json(recorder, ExecError("/bin/sh -c echo final", 1))
+    assert data["ok"] is False and data["steps_run"] == 3 and data["steps_cached"] == 4
+    assert data["failed_step"] == {"id": "final/3", "name": "[final 3/3] RUN echo final", "error": events[-2].error}  # type: ignore[attr-defined]
+    assert "exit code 1" in str(data["error"])
+    steps = data["steps"]
+    assert isinstance(steps, list) and steps[3] == {
+        "id": "other/2", "name": "[other 2/2] RUN seq 1 8", "stage": "other", "cached": False, "seconds": 1.0, "reason": "the command changed",
+    }
+    json.dumps(data)
+
+
+def test_no_failure_summary_before_any_step() -> None:
+    recorder = StepRecorder(lambda event: None)
+    assert format_failure(recorder) == ""
+    assert failure_json(recorder, ParseError("unknown instruction: FROBNICATE"))["steps"] == []
