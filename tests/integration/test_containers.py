@@ -192,3 +192,21 @@ def test_commit_of_a_running_container_leaves_the_runtime_stubs_out(root: Path) 
         with store.open_blob(layer.digest) as blob, tarfile.open(fileobj=blob, mode="r:gz") as tar:
             names = sorted(name.rstrip("/") for name in tar.getnames())
     assert "made" in names and not {"etc/hosts", "etc/hostname", "etc/resolv.conf", "proc", "sys", "dev"} & set(names)
+
+
+def test_a_lost_monitor_is_noticed_and_rm_cleans_up(root: Path) -> None:
+    import signal
+
+    done = pybuild(root, "run", "-d", "--name", "orphan", "busybox", "sleep", "60")
+    assert done.returncode == 0, done.stderr
+    cid = done.stdout.decode().strip()
+    again = pybuild(root, "start", "orphan")
+    assert again.returncode != 0 and b"already running" in again.stderr
+    state = json.loads((root / "containers" / cid / "state.json").read_text())
+    os.kill(state["monitor"], signal.SIGKILL)  # a crash: nobody records the exit
+    os.kill(state["pid"], signal.SIGKILL)
+    assert _until(lambda: _state(root, "orphan")["State"] == "exited")
+    assert _state(root, "orphan")["ExitCode"] == 255
+    assert pybuild(root, "rm", "orphan").returncode == 0
+    assert [line for line in Path("/proc/self/mounts").read_text().splitlines() if cid in line] == []
+    assert not any(os.path.exists(group) for group in state["cgroups"])

@@ -14,6 +14,7 @@ process, so the container keeps running after the CLI exits and the exit code is
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -133,7 +134,7 @@ class Runtime:
     def refresh(self, container: Container) -> Container:
         """A running record whose process and monitor are both gone (a crash, a reboot) is exited."""
         state = container.state
-        if state.status != "running" or procinfo.alive(state.pid, state.pid_start) or procinfo.alive(state.monitor):
+        if state.status != "running" or procinfo.alive(state.pid, state.pid_start) or _monitor_holds_lock(container):
             return container
         return self.records.set_state(
             container, status="exited", exit_code=state.exit_code if state.exit_code is not None else 255,
@@ -336,6 +337,21 @@ class Runtime:
                 time.sleep(0.05)
 
 
+def _monitor_holds_lock(container: Container) -> bool:
+    """Whether a monitor still holds the container's lock (it does until the exit is recorded)."""
+    try:
+        fd = os.open(container.path / "monitor.lock", os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def _discard(runtime: Runtime, container: Container, *, volumes: bool) -> None:
     from pybuildkit.snapshot import OverlayMount, unmount
 
@@ -377,6 +393,23 @@ class _Session:
         self.groups: tuple[str, ...] = ()
         self.process: Any = None
         self.log_fd: int | None = None
+        self.lock_fd: int | None = None
+
+    def _lock(self) -> None:
+        """One monitor per container: held from launch until the exit is recorded, so two
+        `start`s racing cannot both mount the same upper dir."""
+        fd = os.open(self.container.path / "monitor.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"container {self.container.name} is already running") from None
+        self.lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
 
     def _mounts(self, merged: Path) -> list[Any]:
         from pybuildkit.sandbox import Mount
@@ -404,6 +437,7 @@ class _Session:
         from pybuildkit.snapshot import mount_overlay
 
         container, config = self.container, self.container.config
+        self._lock()
         try:
             self.mount = mount_overlay(self.lowers, container.merged, upper=container.upper, work=container.work)
             user = lookup_user(container.merged, config.user or "0")
@@ -433,6 +467,7 @@ class _Session:
             self._cleanup()
             message = exc.message if isinstance(exc, PybuildkitError) else str(exc)
             self.runtime.records.set_state(container, status="created" if container.state.status == "created" else "exited", error=message, cgroups=())
+            self._unlock()
             if isinstance(exc, OSError):
                 raise SandboxError(f"cannot start container {container.name}: {exc}") from None
             raise
@@ -468,6 +503,7 @@ class _Session:
         )
         if container.config.auto_remove:
             _discard(self.runtime, container, volumes=True)
+        self._unlock()
         return code
 
     def _cleanup(self) -> None:
