@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import attrs
 
 from pybuildkit.containers.records import Container
 from pybuildkit.errors import StoreError
-from pybuildkit.snapshot import Entry
-from pybuildkit.store import Store, StoredImage
+
+if TYPE_CHECKING:  # imported lazily: `pybuild ps` should not load the layer writer
+    from pybuildkit.snapshot import Entry
+    from pybuildkit.store import Store, StoredImage
 
 __all__ = ["commit", "RUNTIME_STUBS", "without_stubs"]
 

@@ -16,13 +16,14 @@ import array
 import contextlib
 import ctypes
 import fcntl
+import functools
 import os
 import signal
 import socket
 import struct
 import termios
 from collections.abc import Iterable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import attrs
 
@@ -36,16 +37,21 @@ __all__ = ["ExecRequest", "exec_in", "NAMESPACES"]
 #: Joined in this order; the mount namespace last, as it changes what paths mean.
 NAMESPACES = ("ipc", "uts", "net", "pid", "mnt")
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_setns = _libc.setns
-_setns.argtypes = [ctypes.c_int, ctypes.c_int]
-_setns.restype = ctypes.c_int
 _TIOCSPTLCK = 0x40045431
 _TIOCGPTN = 0x80045430
 
 
+@functools.cache
+def _setns() -> Any:
+    """libc's setns, loaded on first use (before the fork that calls it)."""
+    function = ctypes.CDLL(None, use_errno=True).setns
+    function.argtypes = [ctypes.c_int, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
 def _setns_fd(fd: int) -> None:
-    if _setns(fd, 0) != 0:
+    if _setns()(fd, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"setns: {os.strerror(err)}")
 
@@ -174,6 +180,7 @@ def exec_in(container: Container, request: ExecRequest, *, stdin: int = 0, stdou
         for fd in fds:
             os.close(fd)
         raise SandboxError(f"cannot open the namespaces of container {container.name}: {exc.strerror}") from None
+    _setns()
     ours = theirs = None
     if request.tty:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
