@@ -210,3 +210,22 @@ def test_a_lost_monitor_is_noticed_and_rm_cleans_up(root: Path) -> None:
     assert pybuild(root, "rm", "orphan").returncode == 0
     assert [line for line in Path("/proc/self/mounts").read_text().splitlines() if cid in line] == []
     assert not any(os.path.exists(group) for group in state["cgroups"])
+
+
+def test_volume_commands_and_in_use_refusal(root: Path) -> None:
+    assert pybuild(root, "volume", "create", "shared").stdout == b"shared\n"
+    info = json.loads(pybuild(root, "volume", "inspect", "shared").stdout)
+    assert info[0]["Name"] == "shared" and info[0]["Mountpoint"].endswith("volumes/shared/_data")
+    assert pybuild(root, "run", "--name", "user1", "-v", "shared:/s", "busybox", "sh", "-c", "echo v > /s/f").returncode == 0
+    refused = pybuild(root, "volume", "rm", "shared")
+    assert refused.returncode != 0 and b"in use" in refused.stderr
+    assert pybuild(root, "rm", "-v", "user1").returncode == 0  # -v removes anonymous volumes only
+    assert Path(info[0]["Mountpoint"], "f").read_text() == "v\n"
+    assert b"shared" in pybuild(root, "volume", "ls", "-q").stdout
+    assert pybuild(root, "volume", "rm", "shared").returncode == 0
+
+
+def test_init_reaps_orphaned_zombies(root: Path) -> None:
+    script = "(sleep 0.1 &); sleep 0.5; ps -o stat,comm | grep -c '^Z' || true"
+    done = pybuild(root, "run", "--rm", "busybox", "sh", "-c", script)
+    assert done.stdout == b"0\n", done.stderr
