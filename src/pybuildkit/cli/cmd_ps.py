@@ -43,7 +43,7 @@ def status_text(status: str, exit_code: int | None, started: str, finished: str,
 def run(args: argparse.Namespace) -> int:
     from pybuildkit.cli.cmd_run import runtime
 
-    containers = runtime().list(all=args.all)
+    containers = runtime().list(include_stopped=args.all)
     if args.json:
         for c in containers:
             print(json.dumps({"Id": c.id, "Names": c.name, "Image": c.config.image, "Command": list(c.config.argv), "State": c.state.status, "ExitCode": c.state.exit_code, "Pid": c.state.init_pid}, sort_keys=True))

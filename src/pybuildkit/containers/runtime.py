@@ -127,9 +127,10 @@ class Runtime:
     def get(self, ref: str) -> Container:
         return self.refresh(self.records.get(ref))
 
-    def list(self, *, all: bool = False) -> list[Container]:
+    def list(self, *, include_stopped: bool = False) -> list[Container]:
+        """Running containers (every one with `include_stopped`), newest first."""
         out = [self.refresh(c) for c in self.records.list()]
-        return out if all else [c for c in out if c.state.status == "running"]
+        return out if include_stopped else [c for c in out if c.state.status == "running"]
 
     def refresh(self, container: Container) -> Container:
         """A running record whose process and monitor are both gone (a crash, a reboot) is exited."""
