@@ -10,8 +10,25 @@ from typing import Any
 
 from pybuildkit.errors import PybuildkitError
 
-__all__ = ["PybuildkitError", "__version__"]
+#: The public API, served lazily from `pybuildkit.api` (kept equal to its `__all__` by a test).
+_API = (
+    "BuildOptions",
+    "BuildReport",
+    "BuildResult",
+    "Event",
+    "Output",
+    "Store",
+    "build",
+    "open_store",
+    "parse",
+    "parse_output",
+)
+__all__ = ["PybuildkitError", "__version__", *_API]
 __version__ = "0.1.0"
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def __getattr__(name: str) -> Any:

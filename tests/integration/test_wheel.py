@@ -51,7 +51,9 @@ def test_wheel_ships_the_grammar(tmp_path: Path, repo_root: Path) -> None:
             pytest.skip("hatchling (the build backend) cannot be installed: no package index reachable")
         pytest.fail(f"wheel build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
     (wheel,) = dist.glob("pybuildkit-*.whl")
-    assert "pybuildkit/grammar/dockerfile.lark" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "pybuildkit/grammar/dockerfile.lark" in names
+    assert "pybuildkit/py.typed" in names  # the API is typed for users, not only in the checkout
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv)

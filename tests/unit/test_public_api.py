@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import importlib.resources
 import inspect
-import tomllib
-import zipfile
-from pathlib import Path
-
 import pytest
 
 import pybuildkit
 import pybuildkit.api as api
 
-PACKAGE_ALL = ["PybuildkitError", "__version__"]
 API_ALL = [
     "BuildOptions",
     "BuildReport",
@@ -30,12 +25,12 @@ API_ALL = [
     "parse",
     "parse_output",
 ]
-#: Public names whose docstring lives in a module owned elsewhere and is still missing.
-UNDOCUMENTED_UPSTREAM = {"Event": "execute/events.py", "BuildReport": "execute/report.py"}
+PACKAGE_ALL = [*API_ALL, "__version__"]
 
 
 def test_package_all_is_pinned() -> None:
     assert sorted(pybuildkit.__all__) == sorted(PACKAGE_ALL)
+    assert set(PACKAGE_ALL) <= set(dir(pybuildkit))
     assert isinstance(pybuildkit.__version__, str) and pybuildkit.__version__.count(".") >= 2
 
 
@@ -47,8 +42,6 @@ def test_api_all_is_pinned() -> None:
 def test_every_api_name_is_reachable_from_the_package_and_documented(name: str) -> None:
     obj = getattr(pybuildkit, name)
     assert obj is getattr(api, name)
-    if name in UNDOCUMENTED_UPSTREAM and not inspect.getdoc(obj):
-        pytest.xfail(f"{name} has no docstring yet (in {UNDOCUMENTED_UPSTREAM[name]})")
     assert (inspect.getdoc(obj) or "").strip(), f"pybuildkit.{name} has no docstring"
 
 
@@ -67,13 +60,3 @@ def test_unknown_names_raise_attribute_error() -> None:
 
 def test_py_typed_is_in_the_package() -> None:
     assert importlib.resources.files("pybuildkit").joinpath("py.typed").is_file()
-
-
-def test_py_typed_ships_in_the_wheel(repo_root: Path, tmp_path: Path) -> None:
-    config = tomllib.loads((repo_root / "pyproject.toml").read_text())
-    wheel_config = config["tool"]["hatch"]["build"]["targets"]["wheel"]
-    assert "src/pybuildkit" in wheel_config["packages"]
-    assert not any("py.typed" in pattern for pattern in wheel_config.get("exclude", []))
-    hatchling = pytest.importorskip("hatchling.build", reason="hatchling is not installed in this venv, so no wheel is built here (the packaging config above was checked)")
-    name = hatchling.build_wheel(str(tmp_path))
-    assert "pybuildkit/py.typed" in zipfile.ZipFile(tmp_path / name).namelist()

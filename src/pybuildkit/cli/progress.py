@@ -121,10 +121,8 @@ def make_progress(mode: str, out: TextIO | None = None) -> ev.EventSink:
     if mode == "tty" and os.environ.get("TERM") == "dumb":
         mode = "plain"
     if mode == "tty":
-        try:
-            from pybuildkit.cli.tty import TtyProgress
-        except ImportError:
-            return PlainProgress(out)
+        from pybuildkit.cli.tty import TtyProgress
+
         return TtyProgress(out)
     if mode == "json":
         return JsonProgress(out)

@@ -43,6 +43,12 @@ class Step:
 
 @attrs.frozen(kw_only=True)
 class Event:
+    """One thing that happened during a build, at `time` (seconds since the epoch).
+
+    `kind` names it (`step.started`, `step.log`, ...) and `to_json()` is the line `--progress=json`
+    prints, so tools and the Python callback see the same stream.
+    """
+
     time: float
 
     @property

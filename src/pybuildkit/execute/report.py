@@ -19,6 +19,8 @@ __all__ = ["StepRecord", "BuildReport", "critical_path"]
 
 @attrs.frozen
 class StepRecord:
+    """One step's outcome: cached or run, for how long, its cache key and why it ran."""
+
     step: Step
     cached: bool
     seconds: float
@@ -41,6 +43,9 @@ class StepRecord:
 
 @attrs.frozen
 class BuildReport:
+    """Every step of a build (cached or run, seconds, the reason it ran), the wall time and the
+    critical path; `to_json()` is what `--report` and the metadata file carry."""
+
     steps: tuple[StepRecord, ...]
     seconds: float
     critical_path: tuple[str, ...] = ()
