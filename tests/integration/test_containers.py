@@ -229,3 +229,13 @@ def test_init_reaps_orphaned_zombies(root: Path) -> None:
     script = "(sleep 0.1 &); sleep 0.5; ps -o stat,comm | grep -c '^Z' || true"
     done = pybuild(root, "run", "--rm", "busybox", "sh", "-c", script)
     assert done.stdout == b"0\n", done.stderr
+
+
+@pytest.mark.parametrize("command", [["stop"], ["rm", "-f"]])
+def test_stop_or_rm_of_a_detached_rm_container(root: Path, command: list[str]) -> None:
+    name = f"auto-{command[0]}"
+    done = pybuild(root, "run", "-d", "--rm", "--name", name, "busybox", "sleep", "60")
+    assert done.returncode == 0, done.stderr
+    finished = pybuild(root, *command, name)
+    assert finished.returncode == 0, finished.stderr
+    assert _until(lambda: not (root / "containers" / done.stdout.decode().strip()).exists())

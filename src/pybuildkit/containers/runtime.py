@@ -265,7 +265,10 @@ class Runtime:
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.01
         while True:
-            container = self.refresh(self.records.reload(container))
+            try:
+                container = self.refresh(self.records.reload(container))
+            except StoreError:  # removed meanwhile (--rm): it has certainly stopped
+                return attrs.evolve(container, state=attrs.evolve(container.state, status="exited"))
             if container.state.status != "running":
                 return container
             if deadline is not None and time.monotonic() >= deadline:
@@ -299,6 +302,8 @@ class Runtime:
             container = self.stop(container, timeout=0)
             if container.state.status == "running":
                 raise SandboxError(f"container {container.name} did not die after SIGKILL")
+            if not container.path.exists():
+                return  # it was started with --rm: its monitor removed it on the way out
         _discard(self, container, volumes=volumes)
 
     def volume_users(self, name: str) -> list[Container]:
