@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import array
 import contextlib
-import ctypes
 import fcntl
-import functools
 import os
 import signal
 import socket
 import struct
 import termios
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import attrs
 
@@ -39,21 +37,6 @@ NAMESPACES = ("ipc", "uts", "net", "pid", "mnt")
 
 _TIOCSPTLCK = 0x40045431
 _TIOCGPTN = 0x80045430
-
-
-@functools.cache
-def _setns() -> Any:
-    """libc's setns, loaded on first use (before the fork that calls it)."""
-    function = ctypes.CDLL(None, use_errno=True).setns
-    function.argtypes = [ctypes.c_int, ctypes.c_int]
-    function.restype = ctypes.c_int
-    return function
-
-
-def _setns_fd(fd: int) -> None:
-    if _setns()(fd, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"setns: {os.strerror(err)}")
 
 
 @attrs.frozen
@@ -132,8 +115,10 @@ def _middle(request: ExecRequest, ns_fds: Iterable[int], root_fd: int, groups: t
     code = 126
     try:
         cgroups.join(groups)
+        from pybuildkit.sandbox import libc  # loaded by exec_in before the fork
+
         for fd in ns_fds:
-            _setns_fd(fd)
+            libc.setns(fd, 0)
         waited = {*FORWARDED, signal.SIGCHLD}
         signal.pthread_sigmask(signal.SIG_BLOCK, waited)
         pid = os.fork()
@@ -180,7 +165,8 @@ def exec_in(container: Container, request: ExecRequest, *, stdin: int = 0, stdou
         for fd in fds:
             os.close(fd)
         raise SandboxError(f"cannot open the namespaces of container {container.name}: {exc.strerror}") from None
-    _setns()
+    from pybuildkit.sandbox import libc, spec  # noqa: F401 - loaded here, used after the fork
+
     ours = theirs = None
     if request.tty:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
