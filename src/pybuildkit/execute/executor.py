@@ -121,6 +121,17 @@ class _StepFailed(Exception):
     """Internal: a stage stopped because a step (or a stage it depends on) failed."""
 
 
+def _file_failure(exc: OSError, rootfs: Path) -> BuildError:
+    """An OSError of a COPY/ADD/WORKDIR as a BuildError naming the path inside the image."""
+    where = ""
+    if exc.filename:
+        name = os.fspath(exc.filename)
+        inside = os.path.relpath(name, rootfs) if name.startswith(os.fspath(rootfs)) else None
+        where = f" writing /{inside}" if inside and not inside.startswith("..") else f" at {name}"
+    hint = "free space in the store: `pybuild cache prune`, `pybuild store gc`" if exc.errno in (28, 122) else None
+    return BuildError(f"cannot complete the file operation{where}: {exc.strerror or exc}", hint=hint)
+
+
 class Executor:
     """Executes plans against one store and its snapshots, reporting through `sink`."""
 
@@ -493,7 +504,10 @@ class Executor:
                 if link and op.chown:
                     # --link copies onto nothing, but --chown names come from the stage's /etc.
                     user_root = stack.enter_context(self.snapshots.active(self._lowers(parent))).merged
-                self._run_file(op, view.merged, results, user_root)
+                try:
+                    self._run_file(op, view.merged, results, user_root)
+                except OSError as exc:  # a full disk, a read-only store: the step's error, not a crash
+                    raise _file_failure(exc, view.merged) from None
             ingest = self.store.open_ingest()
             try:
                 info, _snap = self.snapshots.commit(
