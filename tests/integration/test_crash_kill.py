@@ -209,3 +209,34 @@ def test_killed_pulls_leave_a_sound_store(tmp_path: Path, registry: RegistryServ
     with Store(root) as store:
         assert store.resolve(name) == image.digest
     cli_check(root)
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from pybuildkit.snapshot import Snapshots
+snaps = Snapshots(Path(sys.argv[1]))
+with snaps.active([]) as view:
+    (view.merged / "alive").write_text("yes")
+    print(view.merged, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_reaper_spares_live_owners_and_clears_dead_ones(tmp_path: Path) -> None:
+    from pybuildkit.snapshot import Snapshots
+
+    root = tmp_path / "fs"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        merged = Path(holder.stdout.readline().strip())
+        Snapshots(root)  # another process starting up reaps: the holder is alive, so nothing goes
+        assert (merged / "alive").read_text() == "yes"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert merged.exists()  # SIGKILL left it, mounted
+    Snapshots(root)
+    assert not merged.exists()
+    assert mounts_under(root) == [] and os.listdir(root / "active") == [] and os.listdir(root / "owners") == []
