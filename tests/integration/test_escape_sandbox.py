@@ -125,3 +125,27 @@ def test_security_insecure_needs_the_entitlement(builder: Builder, allow: frozen
 def test_security_insecure_with_the_entitlement_runs(builder: Builder) -> None:  # noqa: F811
     built = builder.build("FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status\n", allow={"security.insecure"})
     assert "CapEff" in built.log
+
+
+def test_run_init_pid_1_is_out_of_the_command_s_reach(builder: Builder) -> None:  # noqa: F811
+    """`pybuild run` keeps a forked builder process as PID 1 (the init): its exe is the host's
+    python. The command has fewer capabilities, so the kernel's ptrace access check refuses it
+    /proc/1/exe, /proc/1/mem, /proc/1/environ and /proc/1/cwd; and the init holds no fd."""
+    import subprocess
+
+    binaries = {p: _hash(p) for p in HOST_BINARIES if p.exists()}
+    script = (
+        "readlink /proc/1/exe && echo EXE-READABLE; echo pwned >> /proc/1/exe && echo EXE-WRITTEN;"
+        " head -c 1 /proc/1/mem > /dev/null 2>&1 && echo MEM-READABLE; ls /proc/1/fd 2>/dev/null | grep -q . && echo FD-LISTED;"
+        " cat /proc/1/environ > /dev/null 2>&1 && echo ENV-READABLE; ls /proc/1/cwd/ > /dev/null 2>&1 && echo CWD-READABLE; true"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(builder.root), "run", "--rm", "busybox", "sh", "-c", script],
+        capture_output=True, text=True, timeout=60,
+    )
+    if done.returncode != 0 and "no such command" in done.stderr.lower():
+        pytest.skip("pybuild run is not available")
+    assert done.returncode == 0, done.stderr
+    for word in ("EXE-READABLE", "EXE-WRITTEN", "MEM-READABLE", "FD-LISTED", "ENV-READABLE", "CWD-READABLE"):
+        assert word not in done.stdout, done.stdout
+    assert {p: _hash(p) for p in binaries} == binaries
