@@ -193,3 +193,20 @@ def test_run_layer_holds_only_what_the_command_changed(builder: Builder) -> None
     layers = layer_names(builder.root, built.result.digest)
     assert layers[-2] == ["x"]
     assert layers[-1] == ["etc/", "etc/.wh.group"] or layers[-1] == ["etc", "etc/.wh.group"]
+
+
+def test_debug_on_fail_opens_a_shell_in_the_failed_sandbox(builder: Builder) -> None:
+    import subprocess
+    import sys
+
+    (builder.context / "Dockerfile").write_text("FROM busybox\nWORKDIR /work\nRUN echo partial > /work/half && exit 4\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pybuildkit.cli.main", "--root", str(builder.root), "build", "--debug-on-fail", str(builder.context)],
+        input="cat /work/half\npwd\nexit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "opening /bin/sh in its sandbox" in done.stderr
+    assert done.stdout.splitlines()[:2] == ["partial", "/work"]

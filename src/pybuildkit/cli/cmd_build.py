@@ -111,11 +111,14 @@ def run(args: argparse.Namespace) -> int:
         cache_to=tuple(parse_cache_spec(c, export=True) for c in args.cache_to or ()),
         cache_from=tuple(parse_cache_spec(c, export=False) for c in args.cache_from or ()),
         verify_cache=args.verify_cache,
+        debug_on_fail=args.debug_on_fail,
     )
     from pybuildkit.cli.progress import StepRecorder
     from pybuildkit.errors import PybuildkitError
 
-    progress = StepRecorder(make_progress(args.progress))
+    # The debug shell owns the terminal: a live tty view would draw over it.
+    mode = "plain" if args.debug_on_fail and args.progress in ("auto", "tty") else args.progress
+    progress = StepRecorder(make_progress(mode))
     try:
         result = build(options, on_event=progress)
     except PybuildkitError as exc:
@@ -176,6 +179,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ssh", action="append", metavar="default|ID[=SOCKET]", help="forward an SSH agent socket to RUN --mount=type=ssh")
     p.add_argument("--allow", action="append", metavar="ENTITLEMENT", help="allow an entitlement, e.g. security.insecure")
     p.add_argument("--git-checksums", action="store_true", help="key COPY sources on what git carries (content, executable bit, links), not full modes")
+    p.add_argument("--debug-on-fail", action="store_true", help="when a RUN fails, open a shell in its sandbox (same files, mounts, env, directory, user)")
     p.add_argument("--explain", action="store_true", help="after the build, print why each step ran or was cached")
     p.add_argument("--cache-to", action="append", metavar="type=local,dest=DIR[,mode=max]", help="export the build cache: type=local,dest=DIR | type=registry,ref=REF | type=inline; mode=min|max, cache-mounts=true (repeatable)")
     p.add_argument("--cache-from", action="append", metavar="type=local,src=DIR", help="import a build cache before building: type=local,src=DIR | type=registry,ref=REF (repeatable)")

@@ -163,6 +163,7 @@ def _build_in(
         previous_steps=_load_previous(lineage),
         verify_cache=options.verify_cache,
         load_manifest=_load_manifest(store.root),
+        debug_on_fail=options.debug_on_fail,
     )
     snapshots = Snapshots(store.root / "fs")
     _import_caches(store, options, sink)

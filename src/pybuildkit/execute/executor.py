@@ -73,6 +73,7 @@ class ExecOptions:
     previous_steps: Mapping[str, KeyInputs] = attrs.field(factory=dict)
     verify_cache: bool = False
     load_manifest: Callable[[str], dict[str, str] | None] | None = None
+    debug_on_fail: bool = False
 
 
 @attrs.frozen
@@ -583,10 +584,39 @@ class Executor:
                 privileged=op.security == "insecure",
             )
             status = run(spec, on_output)
+            if status != 0 and self.options.debug_on_fail:
+                self._debug_shell(spec, op, status)
         if pending:
             tail.append(bytes(pending).decode("utf-8", "replace"))
         if status != 0:
             raise ExecError(_display_command(op), status, tuple(tail), span=op.span)
+
+
+    def _debug_shell(self, spec: Any, op: ExecOp, status: int) -> None:
+        """`--debug-on-fail`: a shell in the failed RUN's own sandbox — same snapshot (the overlay
+        still holds what the command wrote), mounts, environment, directory and user."""
+        import sys
+
+        from pybuildkit.containers.attach import copy_winsize, pump, raw_terminal
+        from pybuildkit.sandbox import start
+
+        shell = op.config.config.shell or ("/bin/sh",)
+        interactive = os.isatty(0)
+        with self._lock:
+            sys.stderr.write(
+                f"RUN failed with exit code {status}: opening {shell[0]} in its sandbox ({spec.cwd}); exit the shell to end the build\n"
+            )
+            sys.stderr.flush()
+            shell_spec = attrs.evolve(spec, argv=(shell[0],), tty=interactive, stdin=None if interactive else 0)
+            process = start(shell_spec, output=None if interactive else sys.stdout.fileno())
+            try:
+                if interactive and process.output_fd is not None:
+                    copy_winsize(0, process.output_fd)
+                    with raw_terminal(0):
+                        pump(process.output_fd, None, out=1, stdin=0, master=process.output_fd)
+                process.wait()
+            finally:
+                process.close()
 
 
 def _is_step(op: Op, stage: StagePlan) -> bool:

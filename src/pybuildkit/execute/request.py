@@ -81,6 +81,7 @@ steps and reports those whose layer differs.
     cache_to: tuple[CacheSpec, ...] = attrs.field(default=(), converter=tuple)
     cache_from: tuple[CacheSpec, ...] = attrs.field(default=(), converter=tuple)
     verify_cache: bool = False
+    debug_on_fail: bool = False
 
 
 @attrs.frozen
