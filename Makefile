@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m compileall -q src/pybuildkit  # bytecode even where PYTHONDONTWRITEBYTECODE is set: start-up matters
 	touch $(STAMP)
 
 # Debian tools the integration tests drive for real; installed only when missing.

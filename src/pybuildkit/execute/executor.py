@@ -29,7 +29,6 @@ import attrs
 from pybuildkit.cache.keys import KeyInputs, cache_key, explain_miss
 from pybuildkit.errors import BuildError, ExecError, PybuildkitError, Span, UsageError
 from pybuildkit.execute import events as ev
-from pybuildkit.execute.mounts import MountSet
 from pybuildkit.execute.report import BuildReport, StepRecord, critical_path
 from pybuildkit.execute.resolver import StoreResolver, resolve_stored_image
 from pybuildkit.oci.config import History, Image, RootFS
@@ -565,6 +564,8 @@ class Executor:
                 tail.append(line.decode("utf-8", "replace"))
             if step is not None:
                 self.emit(ev.StepLog(time=time.time(), step=step, data=data))
+
+        from pybuildkit.execute.mounts import MountSet
 
         env = [tuple(item.partition("=")[::2]) for item in op.env]
         env += list(op.proxy_env.items())

@@ -10,16 +10,13 @@ detached at `ref` (branch, tag or commit; the remote's HEAD when empty), `.git` 
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import os
 import posixpath
 import shutil
 import subprocess
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import attrs
@@ -86,6 +83,10 @@ def download(url: str, into: Path, *, checksum: str | None = None, timeout: floa
 
     With `checksum`, the content must match it, else BuildError and no file is left.
     """
+    import email.utils
+    import urllib.error
+    import urllib.request
+
     want = parse_checksum(checksum) if checksum else None
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     tmp = Path(into) / f".download-{os.getpid()}-{id(request)}"
@@ -129,6 +130,9 @@ def url_identity(url: str, *, timeout: float = 30.0) -> str | None:
     length. A HEAD request gets them; None when the server offers neither (then only a download
     can tell, and the step should not be taken from the cache).
     """
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": _USER_AGENT})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http(s) only)
