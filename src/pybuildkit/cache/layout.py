@@ -12,11 +12,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from pybuildkit.atomicfile import atomic_write, atomic_writer
 from pybuildkit.errors import ImageError, PybuildkitError, StoreError, UsageError
 from pybuildkit.oci import mediatypes as mt
 from pybuildkit.oci.canonical import canonical_json
@@ -29,14 +29,6 @@ __all__ = ["LocalCacheDir", "LAYOUT_LOCK"]
 LAYOUT_LOCK = ".pybuildkit-lock"
 _CHUNK = 1 << 20
 _MAX_JSON = 16 << 20
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _os_error(path: Path, exc: OSError) -> StoreError:
@@ -116,31 +108,19 @@ class LocalCacheDir:
 
     def put_blob(self, desc: Descriptor, source: BinaryIO) -> None:
         """Copy `source` in as `desc`, verifying size and digest before it becomes visible."""
-        final = self.blob_path(desc.digest)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
         hasher = hashlib.sha256()
         size = 0
         try:
-            with os.fdopen(fd, "wb") as out:
+            with atomic_writer(self.blob_path(desc.digest)) as out:
                 for chunk in iter(lambda: source.read(_CHUNK), b""):
                     hasher.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            got = "sha256:" + hasher.hexdigest()
-            if got != desc.digest or size != desc.size:
-                raise ImageError(f"blob {desc.digest}: got {size} bytes hashing to {got}, expected {desc.size} bytes")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, final)
+                got = "sha256:" + hasher.hexdigest()
+                if got != desc.digest or size != desc.size:
+                    raise ImageError(f"blob {desc.digest}: got {size} bytes hashing to {got}, expected {desc.size} bytes")
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise _os_error(self.path, exc) from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
 
     @contextlib.contextmanager
     def open_blob(self, desc: Descriptor) -> Iterator[BinaryIO]:
@@ -205,18 +185,9 @@ class LocalCacheDir:
         self._atomic_write(self.path / "index.json", index.to_bytes())
 
     def _atomic_write(self, path: Path, data: bytes) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            atomic_write(path, data)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise _os_error(self.path, exc) from None
 
     # -- garbage collection ----------------------------------------------------------------------

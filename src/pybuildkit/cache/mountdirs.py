@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from pybuildkit.atomicfile import atomic_write
 from pybuildkit.cache.artifact import MountLayer
 from pybuildkit.errors import PybuildkitError, StoreError
 from pybuildkit.snapshot import apply_layer, write_tree_layer
@@ -40,14 +41,8 @@ def remember_mount_ids(store_root: Path, mount_ids: Iterable[str]) -> None:
         note = where.parent / (where.name + ".id")
         if note.exists() or not where.is_dir():
             continue
-        fd, tmp = tempfile.mkstemp(prefix=".id-", dir=where.parent)
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(mount_id)
-            os.replace(tmp, note)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        with contextlib.suppress(OSError):
+            atomic_write(note, mount_id.encode("utf-8"), 0o600)
 
 
 def known_mount_ids(store_root: Path) -> tuple[str, ...]:

@@ -64,10 +64,10 @@ def _report_failure(args: argparse.Namespace, recorder, error: BaseException) ->
     from pathlib import Path
 
     from pybuildkit.cli.progress import failure_json, format_failure
-    from pybuildkit.execute.build import write_json_atomic
+    from pybuildkit.atomicfile import atomic_write_json
 
     if args.report:
-        write_json_atomic(Path(args.report), failure_json(recorder, error))
+        atomic_write_json(Path(args.report), failure_json(recorder, error), mode=0o600, parents=True)
     line = format_failure(recorder)
     if line and args.progress not in ("quiet", "json"):
         print(line, file=sys.stderr)
@@ -129,9 +129,9 @@ def run(args: argparse.Namespace) -> int:
         progress.close()
     if args.report:
         from pybuildkit.cli.progress import report_json
-        from pybuildkit.execute.build import write_json_atomic
+        from pybuildkit.atomicfile import atomic_write_json
 
-        write_json_atomic(Path(args.report), report_json(result))
+        atomic_write_json(Path(args.report), report_json(result), mode=0o600, parents=True)
     if args.progress == "json":
         import json
 

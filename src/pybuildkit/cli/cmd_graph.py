@@ -216,29 +216,14 @@ def _graphviz(dot: str, fmt: str) -> bytes:
 
 def _write(path: str, data: bytes) -> None:
     """Write next to `path` and rename into place: no half-written picture is ever left."""
-    import tempfile
-
+    from pybuildkit.atomicfile import atomic_write
     from pybuildkit.errors import UsageError
 
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".graph-", dir=directory)
+        # 0600 as this command always wrote (mkstemp's mode).
+        atomic_write(os.path.abspath(path), data, 0o600)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-        raise
 
 
 def run(args: argparse.Namespace) -> int:

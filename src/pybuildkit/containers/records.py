@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import attrs
 
+from pybuildkit.atomicfile import atomic_write_json
 from pybuildkit.containers.options import Limits, VolumeSpec, valid_name
 from pybuildkit.errors import StoreError, UsageError
 
@@ -34,7 +35,6 @@ __all__ = [
     "ContainerRecords",
     "new_id",
     "now_iso",
-    "write_json_atomic",
 ]
 
 Status = Literal["created", "running", "exited"]
@@ -47,21 +47,6 @@ def new_id() -> str:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def write_json_atomic(path: Path, value: Any) -> None:
-    """Replace `path` with `value` as JSON, never leaving a torn file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(value, fh, sort_keys=True, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 @attrs.frozen
@@ -204,8 +189,8 @@ class ContainerRecords:
                 for sub in ("upper", "work", "merged"):
                     (work / sub).mkdir()
                 (work / "container.log").touch()
-                write_json_atomic(work / "config.json", config.to_json())
-                write_json_atomic(work / "state.json", ContainerState().to_json())
+                atomic_write_json(work / "config.json", config.to_json(), mode=0o600)
+                atomic_write_json(work / "state.json", ContainerState().to_json(), mode=0o600)
                 os.rename(work, path)
             except BaseException:
                 shutil.rmtree(work, ignore_errors=True)
@@ -262,7 +247,7 @@ class ContainerRecords:
         """Write the state with `changes` applied, based on what is on disk now."""
         current = self.reload(container)
         state = attrs.evolve(current.state, **changes)
-        write_json_atomic(container.path / "state.json", state.to_json())
+        atomic_write_json(container.path / "state.json", state.to_json(), mode=0o600)
         return attrs.evolve(current, state=state)
 
     def delete(self, container: Container) -> None:

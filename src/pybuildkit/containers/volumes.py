@@ -17,7 +17,8 @@ from pathlib import Path
 import attrs
 
 from pybuildkit.containers.options import valid_name
-from pybuildkit.containers.records import now_iso, write_json_atomic
+from pybuildkit.atomicfile import atomic_write_json
+from pybuildkit.containers.records import now_iso
 from pybuildkit.errors import StoreError, UsageError
 
 __all__ = ["Volume", "Volumes", "copy_tree"]
@@ -97,7 +98,7 @@ class Volumes:
         staging.mkdir()
         try:
             (staging / "_data").mkdir(mode=0o755)
-            write_json_atomic(staging / "meta.json", {"created": now_iso(), "anonymous": anonymous, "initialised": False})
+            atomic_write_json(staging / "meta.json", {"created": now_iso(), "anonymous": anonymous, "initialised": False}, mode=0o600)
             try:
                 os.rename(staging, where)
             except OSError:
@@ -119,7 +120,7 @@ class Volumes:
         if source.is_dir() and not source.is_symlink() and not any(data.iterdir()):
             copy_tree(source, data)
         meta["initialised"] = True
-        write_json_atomic(meta_path, meta)
+        atomic_write_json(meta_path, meta, mode=0o600)
 
     def list(self) -> list[Volume]:
         out = []

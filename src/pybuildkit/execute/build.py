@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from pybuildkit.atomicfile import atomic_write_json, atomic_writer
 from pybuildkit.cache.keys import KeyInputs
 from pybuildkit.errors import BuildError, UsageError
 from pybuildkit.execute import events as ev
@@ -29,26 +30,9 @@ from pybuildkit.execute.resolver import StoreResolver
 from pybuildkit.snapshot import Snapshots, apply_layer, flatten, write_tree_layer
 from pybuildkit.store import Store, default_root
 
-__all__ = ["run_build", "last_build_path", "read_last_build", "write_json_atomic"]
+__all__ = ["run_build", "last_build_path", "read_last_build"]
 
 LAYER_COMPRESSIONS = {"gzip": "gzip", "zstd": "zstd", "uncompressed": "none", "none": "none"}
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON next to `path` and rename it into place: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def last_build_path(store_root: Path) -> Path:
@@ -96,7 +80,7 @@ def _save_manifests(store_root: Path, manifests: dict[str, dict[str, str]]) -> N
     for digest, manifest in manifests.items():
         path = _manifest_path(store_root, digest)
         if not path.exists():
-            write_json_atomic(path, manifest)
+            atomic_write_json(path, manifest, mode=0o600, parents=True)
 
 
 def _layer_compression(options: BuildOptions) -> str:
@@ -184,7 +168,7 @@ def _build_in(
         image = result.final_image()
         layers = [layer.descriptor for layer in result.layers]
         stored = store.put_image(image, layers, tags=options.tags, annotations=_inline_cache(store, options, outcome, layers))
-    write_json_atomic(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}})
+    atomic_write_json(lineage, {"steps": {step: inputs.to_json() for step, inputs in outcome.steps.items()}}, mode=0o600, parents=True)
     _export_caches(store, options, outcome, the_plan, exec_options.compression)
     _write_outputs(store, snapshots, executor, result, stored.digest, options)
     _keep_budget(store, sink)
@@ -204,11 +188,11 @@ def _build_in(
         "steps": [s.to_json() for s in outcome.report.steps],
         "report": outcome.report.to_json(),
     }
-    write_json_atomic(last_build_path(store.root), record)
+    atomic_write_json(last_build_path(store.root), record, mode=0o600, parents=True)
     if options.iidfile is not None:
         Path(options.iidfile).write_text(stored.config_digest)
     if options.metadata_file is not None:
-        write_json_atomic(Path(options.metadata_file), record)
+        atomic_write_json(Path(options.metadata_file), record, mode=0o600, parents=True)
     sink(ev.BuildFinished(time=time.time(), seconds=time.monotonic() - started, ok=True, image_digest=stored.digest))
     return build_result
 
@@ -346,10 +330,8 @@ def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, resul
             assert dest is not None
             with tempfile.TemporaryDirectory(prefix=snapshots.scratch_prefix("output"), dir=snapshots.root / "tmp") as tmp:
                 _rootfs(snapshots, executor, result, Path(tmp))
-                part = dest.with_name(dest.name + ".part")
-                with open(part, "wb") as f:
+                with atomic_writer(dest) as f:
                     write_tree_layer(tmp, f, compression="none")
-                os.replace(part, dest)
         elif out.type in ("image", "registry"):
             if name:
                 store.tag(digest, name)

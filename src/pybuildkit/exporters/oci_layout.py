@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 import attrs
 
+from pybuildkit.atomicfile import atomic_writer
 from pybuildkit.errors import ImageError, PybuildkitError, StoreError
 from pybuildkit.oci import mediatypes as mt
 from pybuildkit.oci.canonical import canonical_json
@@ -155,15 +154,5 @@ def _existing_index(dest: Path) -> Index:
 
 
 def _copy_blob(store: Store, desc: Descriptor, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as out, store.open_blob(desc.digest) as src:
-            shutil.copyfileobj(src, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_writer(target) as out, store.open_blob(desc.digest) as src:
+        shutil.copyfileobj(src, out, 1 << 20)

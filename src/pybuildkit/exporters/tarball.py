@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import attrs
 
+from pybuildkit.atomicfile import atomic_writer
 from pybuildkit.errors import ImageError, StoreError
 
 __all__ = ["TarEntry", "write_tar", "atomic_output", "HashingReader", "FIXED_MTIME"]
@@ -87,21 +86,13 @@ def write_tar(out: BinaryIO, entries: list[TarEntry], *, verify: Callable[[TarEn
 
 @contextlib.contextmanager
 def atomic_output(dest: Path) -> Iterator[BinaryIO]:
-    """A file that appears at `dest` only if the block succeeds (temp beside it, fsync, rename)."""
-    parent = dest.parent if str(dest.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{dest.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """A file that appears at `dest` only if the block succeeds (see :mod:`pybuildkit.atomicfile`).
+
+    Only a failure to start the file is a StoreError here: errors inside the block are the caller's.
+    """
+    with contextlib.ExitStack() as stack:
+        try:
+            handle = stack.enter_context(atomic_writer(dest, parents=True))
+        except OSError as exc:
+            raise StoreError(f"cannot write {dest}: {exc.strerror}") from None
+        yield handle

@@ -135,26 +135,11 @@ def load_credentials(domain: str, paths: Iterable[Path] | None = None) -> Creden
 
 def _write_config(path: Path, config: dict[str, Any]) -> None:
     """Atomically replace `path`, readable by its owner only (it holds passwords)."""
-    import tempfile
+    from pybuildkit.atomicfile import atomic_write_json
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        atomic_write_json(path, config, indent="\t", mode=0o600, parents=True)
     except OSError as exc:
-        raise RegistryError(f"cannot write credentials file {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(config, handle, indent="\t", sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise RegistryError(f"cannot write credentials file {path}: {exc.strerror}") from None
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import BinaryIO
 
 import attrs
 
+from pybuildkit.atomicfile import atomic_writer
 from pybuildkit.errors import ImageError, StoreError
 from pybuildkit.snapshot import tarheader as th
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper, walk_tree
@@ -254,18 +254,5 @@ def write_layer_file(
 
     A failure half-way leaves nothing behind, so a later run never mistakes a torn file for a layer.
     """
-    dest = Path(dest)
-    fd, tmp = tempfile.mkstemp(prefix=".layer-", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            info = write_entries(entries, f, compression=compression, source_date_epoch=source_date_epoch)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return info
+    with atomic_writer(dest, 0o600) as f:
+        return write_entries(entries, f, compression=compression, source_date_epoch=source_date_epoch)

@@ -17,41 +17,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from pybuildkit.atomicfile import fsync_dir
 from pybuildkit.errors import ImageError, StoreError
 from pybuildkit.oci.descriptor import Descriptor
 from pybuildkit.oci.digest import digest_hex, validate_digest
 from pybuildkit.store.lock import FileLock
 
-__all__ = ["Ingest", "BlobStore", "OCTET_STREAM", "fsync_dir", "atomic_write"]
+__all__ = ["Ingest", "BlobStore", "OCTET_STREAM"]
 
 OCTET_STREAM = "application/octet-stream"
 _CHUNK = 1 << 20
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write `path` whole or not at all: temp file beside it, fsync, rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
 
 
 class Ingest:

@@ -140,7 +140,7 @@ def test_export_leaves_no_temp_files(stores, tmp_path: Path) -> None:  # type: i
     a, _ = stores
     export_cache(a, to(tmp_path / "c"), fill(a, 2))
     names = {p.name for p in (tmp_path / "c").rglob("*")}
-    assert not any(n.startswith(".tmp") for n in names)
+    assert not any(n.startswith(".tmp") or n.endswith(".tmp") for n in names)
     assert sorted(os.listdir(tmp_path / "c")) == sorted([LAYOUT_LOCK, "blobs", "index.json", "oci-layout"])
 
 
