@@ -28,6 +28,7 @@ from pybuildkit.context.dockerignore import (
     glob_regex,
     has_wildcards,
 )
+from pybuildkit.fspath import resolve_in_root as _resolve_in_root
 from pybuildkit.errors import ContextError
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
     "resolve_sources",
     "select",
 ]
-
-_MAX_LINKS = 255
-
 
 @attrs.frozen
 class Entry:
@@ -95,45 +93,17 @@ def context_path(path: str) -> str:
 
 
 def resolve_in_root(root: str | os.PathLike[str], rel: str) -> str:
-    """The on-disk path of context-relative `rel`, following symlinks as if `root` were `/`.
+    """The on-disk path of context-relative `rel`, following symlinks as if `root` were `/`
+    (:func:`pybuildkit.fspath.resolve_in_root`); a link loop is the context's error.
 
-    Every link along the way is resolved inside the root (an absolute target restarts at the
-    root, `..` stops there), so the result can never name anything outside the context.
     Missing trailing components are allowed (the caller decides whether absence is an error).
     """
-    base = os.fspath(root)
-    todo = [part for part in rel.split("/") if part not in ("", ".")]
-    todo.reverse()
-    done: list[str] = []
-    links = 0
-    while todo:
-        part = todo.pop()
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        candidate = os.path.join(base, *done, part)
-        try:
-            st = os.lstat(candidate)
-        except FileNotFoundError:
-            done.append(part)
-            done.extend(reversed(todo))
-            break
-        except NotADirectoryError:
-            done.append(part)
-            done.extend(reversed(todo))
-            break
-        if not stat_mod.S_ISLNK(st.st_mode):
-            done.append(part)
-            continue
-        links += 1
-        if links > _MAX_LINKS:
-            raise ContextError(f"too many levels of symbolic links resolving {rel!r} in the context")
-        target = os.readlink(candidate)
-        if target.startswith("/"):
-            done = []
-        todo.extend(reversed([p for p in target.split("/") if p not in ("", ".")]))
-    return os.path.join(base, *done) if done else base
+    try:
+        return _resolve_in_root(root, rel)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ContextError(f"too many levels of symbolic links resolving {rel!r} in the context") from None
+        raise
 
 
 class _Layer:

@@ -8,52 +8,29 @@ filepath-securejoin), so no path ever leaves the rootfs.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections import deque
 from pathlib import Path
 
 from pybuildkit.errors import SandboxError
+from pybuildkit.fspath import resolve_in_root
 
-__all__ = ["MAX_SYMLINKS", "scoped_join", "read_scoped"]
-
-MAX_SYMLINKS = 255
+__all__ = ["scoped_join", "read_scoped"]
 
 
 def scoped_join(root: Path | str, unsafe: str) -> Path:
-    """`root` joined with `unsafe`, every symlink resolved inside `root`; never escapes it.
+    """`root` joined with `unsafe`, every symlink resolved inside `root`; never escapes it
+    (:func:`pybuildkit.fspath.resolve_in_root`); a link loop is the sandbox's error.
 
     Missing components are kept literally (the caller may be about to create them).
     """
-    root_s = os.fspath(root)
-    pending = deque(unsafe.split("/"))
-    resolved: list[str] = []
-    hops = 0
-    while pending:
-        part = pending.popleft()
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root_s, *resolved, part)
-        try:
-            st = os.lstat(candidate)
-        except (FileNotFoundError, NotADirectoryError):
-            resolved.append(part)
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            hops += 1
-            if hops > MAX_SYMLINKS:
-                raise SandboxError(f"too many levels of symbolic links resolving {unsafe!r} in {root_s}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            pending.extendleft(reversed(target.split("/")))
-            continue
-        resolved.append(part)
-    return Path(root_s, *resolved)
+    try:
+        return Path(resolve_in_root(root, unsafe))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SandboxError(f"too many levels of symbolic links resolving {unsafe!r} in {os.fspath(root)}") from None
+        raise
 
 
 def read_scoped(root: Path | str, unsafe: str, *, limit: int = 16 << 20) -> bytes | None:

@@ -1,7 +1,8 @@
 """The context package's layering: the matcher is pure, and no module reaches above the adapters.
 
 `dockerignore.py` must stay free of I/O (the walker and loaders feed it strings); every module
-has `__all__` and imports only the errors, the pure layers, and its own package.
+has `__all__` and imports only the errors, the pure layers, the shared `fspath` helper and its own
+package.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pybuildkit.context
 CONTEXT_DIR = Path(pybuildkit.context.__file__).parent
 PURE = {"dockerignore.py"}
 IO_MODULES = {"os", "subprocess", "tarfile", "shutil", "pathlib", "io", "socket", "tempfile", "sqlite3"}
-ALLOWED = ("pybuildkit.errors", "pybuildkit.syntax", "pybuildkit.model", "pybuildkit.plan", "pybuildkit.oci", "pybuildkit.context")
+ALLOWED = ("pybuildkit.errors", "pybuildkit.fspath", "pybuildkit.syntax", "pybuildkit.model", "pybuildkit.plan", "pybuildkit.oci", "pybuildkit.context")
 
 
 def _imports(tree: ast.Module) -> list[str]:
