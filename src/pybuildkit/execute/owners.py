@@ -4,8 +4,8 @@ BuildKit's rules (solver/llbsolver/file/user_linux.go) differ from USER's: a bar
 for both uid and gid (`--chown=1000` is 1000:1000), a bare name takes the user's primary group,
 and an explicit group (name or number) replaces it. Unlike BuildKit, which silently falls back to
 0 for a name it cannot find, an unknown name is an error: a file quietly owned by root is a worse
-surprise than a failed step. The files are read through `read_scoped`, so a hostile image cannot
-point them at the host.
+surprise than a failed step. The files are read and parsed by sandbox/users.py (the same code as
+USER), so a hostile image cannot point them at the host; only the lookup rules here differ.
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from pathlib import Path
 import attrs
 
 from pybuildkit.errors import BuildError, SandboxError
-from pybuildkit.sandbox.paths import read_scoped
-from pybuildkit.sandbox.users import parse_group, parse_passwd
+from pybuildkit.sandbox.users import parse_group, parse_id, parse_passwd, read_account_file
 
 __all__ = ["Owner", "resolve_chown"]
-
-_MAX_ID = 2**32 - 2
-
 
 @attrs.frozen
 class Owner:
@@ -29,18 +25,11 @@ class Owner:
     gid: int
 
 
-def _number(text: str) -> int | None:
-    if text.isdigit() and int(text) <= _MAX_ID:
-        return int(text)
-    return None
-
-
 def _read(root: Path, path: str) -> str:
     try:
-        raw = read_scoped(root, path)
+        return read_account_file(root, path)
     except SandboxError as exc:
         raise BuildError(f"cannot read {path} to resolve --chown: {exc.message}") from None
-    return (raw or b"").decode("utf-8", "replace")
 
 
 def resolve_chown(chown: str, root: Path) -> Owner:
@@ -48,7 +37,7 @@ def resolve_chown(chown: str, root: Path) -> Owner:
     user, sep, group = chown.strip().partition(":")
     if not user or (sep and not group):
         raise BuildError(f"invalid --chown value {chown!r}: expected user[:group]")
-    uid = _number(user)
+    uid = parse_id(user)
     if uid is not None:
         gid = uid
     else:
@@ -60,7 +49,7 @@ def resolve_chown(chown: str, root: Path) -> Owner:
             )
         uid, gid = entry.uid, entry.gid
     if group:
-        number = _number(group)
+        number = parse_id(group)
         if number is not None:
             gid = number
         else:

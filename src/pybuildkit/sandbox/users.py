@@ -4,8 +4,9 @@ Semantics follow runc/Docker (libcontainer `GetExecUser`): a name must exist in 
 number need not (its gid then defaults to 0, like Docker); an explicit group replaces the primary
 group and suppresses the supplementary-group lookup; otherwise the user's supplementary groups are
 every /etc/group entry listing the user's name. The parsing is pure (`parse_passwd`,
-`parse_group`, `resolve_user_in`) so it is tested without files; `resolve_user` only adds the
-safe, rootfs-scoped reading.
+`parse_group`, `parse_id`, `resolve_user_in`) so it is tested without files; `resolve_user` only
+adds the safe, rootfs-scoped reading (`read_account_file`). `COPY --chown` (execute/owners.py)
+shares the parsing and the reading but has BuildKit's different lookup rules.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = [
     "ExecUser",
     "parse_passwd",
     "parse_group",
+    "parse_id",
+    "read_account_file",
     "resolve_user_in",
     "resolve_user",
     "lookup_user",
@@ -60,7 +63,8 @@ class ExecUser:
         return (self.uid, self.gid, self.groups)
 
 
-def _int_id(text: str) -> int | None:
+def parse_id(text: str) -> int | None:
+    """A uid/gid written in decimal, or None if `text` is not one (a name, or out of range)."""
     if not text.isdigit():
         return None
     value = int(text)
@@ -76,7 +80,7 @@ def parse_passwd(text: str) -> tuple[PasswdEntry, ...]:
         fields = line.split(":")
         if len(fields) < 4:
             continue
-        uid, gid = _int_id(fields[2]), _int_id(fields[3])
+        uid, gid = parse_id(fields[2]), parse_id(fields[3])
         if not fields[0] or uid is None or gid is None:
             continue
         home = fields[5] if len(fields) > 5 else "/"
@@ -94,7 +98,7 @@ def parse_group(text: str) -> tuple[GroupEntry, ...]:
         fields = line.split(":")
         if len(fields) < 3:
             continue
-        gid = _int_id(fields[2])
+        gid = parse_id(fields[2])
         if not fields[0] or gid is None:
             continue
         members = tuple(m for m in (fields[3].split(",") if len(fields) > 3 else ()) if m)
@@ -118,7 +122,7 @@ def resolve_user_in(
 
     entry = next((e for e in passwd if e.name == user_part), None)
     if entry is None:
-        uid = _int_id(user_part)
+        uid = parse_id(user_part)
         if uid is None:
             raise SandboxError(
                 f"unable to find user {user_part}: no matching entries in passwd file",
@@ -133,7 +137,7 @@ def resolve_user_in(
         if group is not None:
             gid = group.gid
         else:
-            number = _int_id(group_part)
+            number = parse_id(group_part)
             if number is None:
                 raise SandboxError(f"unable to find group {group_part}: no matching entries in group file")
             gid = number
@@ -160,8 +164,15 @@ def lookup_user(rootfs: Path, user: str) -> ExecUser:
     rootfs = Path(rootfs)
     if not rootfs.is_dir():
         raise SandboxError(f"root filesystem {rootfs} does not exist")
-    passwd_raw = read_scoped(rootfs, "/etc/passwd") or b""
-    group_raw = read_scoped(rootfs, "/etc/group") or b""
-    passwd = parse_passwd(passwd_raw.decode("utf-8", "replace"))
-    groups = parse_group(group_raw.decode("utf-8", "replace"))
+    passwd = parse_passwd(read_account_file(rootfs, "/etc/passwd"))
+    groups = parse_group(read_account_file(rootfs, "/etc/group"))
     return resolve_user_in(user, passwd, groups)
+
+
+def read_account_file(rootfs: Path, path: str) -> str:
+    """The text of `path` (/etc/passwd, /etc/group) inside `rootfs`, "" if absent.
+
+    Read through `read_scoped`, so a hostile symlink cannot point at host files; undecodable
+    bytes are replaced, since only well-formed lines matter to the parsers.
+    """
+    return (read_scoped(rootfs, path) or b"").decode("utf-8", "replace")

@@ -12,6 +12,7 @@ from pybuildkit.sandbox.users import (
     ExecUser,
     lookup_user,
     parse_group,
+    parse_id,
     parse_passwd,
     resolve_user,
     resolve_user_in,
@@ -131,3 +132,11 @@ def test_passwd_that_is_not_a_file_is_an_error(tmp_path: Path) -> None:
 
 def test_lookup_user_gives_home(tmp_path: Path) -> None:
     assert lookup_user(_rootfs(tmp_path), "app") == ExecUser(1000, 1000, (29, 44), "/home/app")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0", 0), ("1000", 1000), ("4294967294", 4294967294), ("4294967295", None), ("-1", None), ("app", None), ("", None), ("1e3", None)],
+)
+def test_parse_id(text: str, value: int | None) -> None:
+    assert parse_id(text) == value
