@@ -7,7 +7,7 @@ content always gets the same manifest digest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -32,6 +32,41 @@ def _descriptors(items: Iterable[Any], what: str) -> tuple[Descriptor, ...]:
     return tuple(out)
 
 
+def _envelope_json(doc: Manifest | Index, body: dict[str, Any]) -> dict[str, Any]:
+    """The fields a manifest and an index share, around the document's own `body`, in spec order."""
+    out: dict[str, Any] = {"schemaVersion": doc.schema_version}
+    if doc.media_type:
+        out["mediaType"] = doc.media_type
+    if doc.artifact_type:
+        out["artifactType"] = doc.artifact_type
+    out.update(body)
+    if doc.subject is not None:
+        out["subject"] = doc.subject.to_json()
+    if doc.annotations:
+        out["annotations"] = dict(doc.annotations)
+    return out
+
+
+def _envelope_fields(
+    obj: Mapping[str, Any], what: str, media_types: Collection[str], *, version_hint: str | None = None
+) -> dict[str, Any]:
+    """The shared fields of a manifest or an index as constructor arguments, checked."""
+    version = get_int(obj, "schemaVersion", what)
+    if version != 2:
+        raise ImageError(f"{what}: unsupported schemaVersion {version}", hint=version_hint)
+    media_type = get_opt_str(obj, "mediaType", what)
+    if media_type is not None and media_type not in media_types:
+        raise ImageError(f"{what}: unexpected mediaType {media_type!r}")
+    subject = get_obj(obj, "subject", what)
+    return {
+        "media_type": media_type,
+        "annotations": get_str_map(obj, "annotations", what),
+        "subject": Descriptor.from_json(subject) if subject is not None else None,
+        "artifact_type": get_opt_str(obj, "artifactType", what),
+        "schema_version": version,
+    }
+
+
 @attrs.frozen
 class Manifest:
     """One image for one platform: a config blob and an ordered list of layer blobs."""
@@ -45,18 +80,7 @@ class Manifest:
     schema_version: int = 2
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": self.schema_version}
-        if self.media_type:
-            out["mediaType"] = self.media_type
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        out["config"] = self.config.to_json()
-        out["layers"] = [layer.to_json() for layer in self.layers]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out
+        return _envelope_json(self, {"config": self.config.to_json(), "layers": [layer.to_json() for layer in self.layers]})
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.to_json())
@@ -78,24 +102,14 @@ class Manifest:
     def from_json(cls, data: Mapping[str, Any] | bytes | str) -> Manifest:
         what = "image manifest"
         obj = as_json_object(data, what)
-        version = get_int(obj, "schemaVersion", what)
-        if version != 2:
-            raise ImageError(f"{what}: unsupported schemaVersion {version}", hint="only schema 2 manifests are supported")
-        media_type = get_opt_str(obj, "mediaType", what)
-        if media_type is not None and media_type not in mt.MANIFEST_TYPES:
-            raise ImageError(f"{what}: unexpected mediaType {media_type!r}")
+        envelope = _envelope_fields(obj, what, mt.MANIFEST_TYPES, version_hint="only schema 2 manifests are supported")
         config = get_obj(obj, "config", what)
         if config is None:
             raise ImageError(f"{what}: required field 'config' is missing")
-        subject = get_obj(obj, "subject", what)
         return cls(
             config=Descriptor.from_json(config),
             layers=_descriptors(get_list(obj, "layers", what), what),
-            media_type=media_type,
-            annotations=get_str_map(obj, "annotations", what),
-            subject=Descriptor.from_json(subject) if subject is not None else None,
-            artifact_type=get_opt_str(obj, "artifactType", what),
-            schema_version=version,
+            **envelope,
         )
 
 
@@ -111,17 +125,7 @@ class Index:
     schema_version: int = 2
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"schemaVersion": self.schema_version}
-        if self.media_type:
-            out["mediaType"] = self.media_type
-        if self.artifact_type:
-            out["artifactType"] = self.artifact_type
-        out["manifests"] = [m.to_json() for m in self.manifests]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out
+        return _envelope_json(self, {"manifests": [m.to_json() for m in self.manifests]})
 
     def to_bytes(self) -> bytes:
         return canonical_json(self.to_json())
@@ -130,21 +134,8 @@ class Index:
     def from_json(cls, data: Mapping[str, Any] | bytes | str) -> Index:
         what = "image index"
         obj = as_json_object(data, what)
-        version = get_int(obj, "schemaVersion", what)
-        if version != 2:
-            raise ImageError(f"{what}: unsupported schemaVersion {version}")
-        media_type = get_opt_str(obj, "mediaType", what)
-        if media_type is not None and media_type not in mt.INDEX_TYPES:
-            raise ImageError(f"{what}: unexpected mediaType {media_type!r}")
-        subject = get_obj(obj, "subject", what)
-        return cls(
-            manifests=_descriptors(get_list(obj, "manifests", what), what),
-            media_type=media_type,
-            annotations=get_str_map(obj, "annotations", what),
-            subject=Descriptor.from_json(subject) if subject is not None else None,
-            artifact_type=get_opt_str(obj, "artifactType", what),
-            schema_version=version,
-        )
+        envelope = _envelope_fields(obj, what, mt.INDEX_TYPES)
+        return cls(manifests=_descriptors(get_list(obj, "manifests", what), what), **envelope)
 
 
 def parse_manifest_or_index(data: bytes, media_type: str | None = None) -> Manifest | Index:
