@@ -22,6 +22,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from pybuildkit.errors import PybuildkitError
 from pybuildkit.snapshot.overlay import unmount_path
 
 __all__ = ["OWNERS_DIR", "owner_token", "owned_prefix", "reap_dead_owners", "mount_points_under"]
@@ -110,16 +111,27 @@ def reap_dead_owners(root: Path) -> int:
         if fd is None:
             continue
         try:
-            gone += _clear(Path(root), match["token"])
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(owners / name)
+            cleared, left = _clear(Path(root), match["token"])
+            gone += cleared
+            if not left:  # else keep the token: a later run retries what is still there
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(owners / name)
         finally:
             os.close(fd)
     return gone
 
 
-def _clear(root: Path, token: str) -> int:
-    gone = 0
+def _unmount_all(path: str) -> bool:
+    """Unmount everything below `path`, deepest first; False if anything is still mounted."""
+    for point in mount_points_under(os.path.realpath(path) + "/"):
+        with contextlib.suppress(PybuildkitError):
+            unmount_path(Path(point))
+    return not mount_points_under(os.path.realpath(path) + "/")
+
+
+def _clear(root: Path, token: str) -> tuple[int, int]:
+    """(entries removed, entries left) of `token`'s scratch dirs."""
+    gone = left = 0
     for sub in _SCRATCH:
         base = root / sub
         try:
@@ -130,12 +142,16 @@ def _clear(root: Path, token: str) -> int:
             match = _NAME.match(entry.name)
             if match is None or match["token"] != token:
                 continue
-            for point in mount_points_under(os.path.realpath(entry.path) + "/"):
-                unmount_path(Path(point))
+            if not _unmount_all(entry.path):
+                left += 1  # never delete through a mount that is still there
+                continue
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
-            gone += 1
-    return gone
+            if os.path.lexists(entry.path):
+                left += 1
+            else:
+                gone += 1
+    return gone, left
