@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from pybuildkit.errors import ImageError, PybuildkitError, RegistryError
+from pybuildkit.errors import ImageError, RegistryError
 from pybuildkit.oci import mediatypes as mt
 from pybuildkit.oci.config import Image
 from pybuildkit.oci.descriptor import Descriptor, Platform
@@ -25,6 +24,7 @@ from pybuildkit.registry.client import RegistryClient
 from pybuildkit.registry.credentials import Credentials
 from pybuildkit.registry.hosts import Target, insecure_from_env, resolve_target
 from pybuildkit.registry.platforms import as_platform, select_manifest
+from pybuildkit.registry.parallel import Cancelled, run_parallel
 from pybuildkit.registry.progress import Progress, ProgressCallback, Status, emit
 from pybuildkit.store import Ingest, Store, StoredImage
 
@@ -33,10 +33,6 @@ __all__ = ["pull", "DEFAULT_PULL_WORKERS", "MAX_CONFIG_SIZE"]
 DEFAULT_PULL_WORKERS = 4
 MAX_CONFIG_SIZE = 16 << 20
 _CHUNK = 1 << 20
-
-
-class _Cancelled(Exception):
-    """Another blob failed: stop this download quietly."""
 
 
 def pull(
@@ -172,43 +168,15 @@ class _Puller:
                 self.event(Status.EXISTS, desc, desc.size)
             else:
                 wanted[desc.digest] = desc
-        results: list[tuple[Descriptor, Ingest]] = []
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-
-        def work(desc: Descriptor) -> None:
-            try:
-                ingest = self.download(desc)
-            except _Cancelled:
-                return
-            except BaseException as exc:
-                self.cancel.set()
-                with lock:
-                    errors.append(exc)
-                return
-            with lock:
-                results.append((desc, ingest))
-
-        try:
-            with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pull") as pool:
-                try:
-                    list(pool.map(work, wanted.values()))
-                except BaseException:
-                    # Ctrl-C (or any surprise) in this thread: let the workers stop at their next chunk.
-                    self.cancel.set()
-                    raise
-        except BaseException:
-            for _, ingest in results:
-                ingest.abort()
-            raise
-        if errors:
-            for _, ingest in results:
-                ingest.abort()
-            first = errors[0]
-            if isinstance(first, PybuildkitError):
-                raise first
-            raise RegistryError(f"pulling {self.target.reference} failed: {first}") from first
-        return results
+        return run_parallel(
+            lambda desc: (desc, self.download(desc)),
+            wanted.values(),
+            workers=self.workers,
+            cancel=self.cancel,
+            thread_name="pull",
+            failure=f"pulling {self.target.reference} failed",
+            discard=lambda done: done[1].abort(),
+        )
 
     def download(self, desc: Descriptor) -> Ingest:
         ingest = self.store.open_ingest()
@@ -218,7 +186,7 @@ class _Puller:
                 try:
                     for chunk in response.iter_raw(_CHUNK):
                         if self.cancel.is_set():
-                            raise _Cancelled()
+                            raise Cancelled()
                         ingest.write(chunk)
                         if ingest.size > desc.size:
                             break

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
-from pybuildkit.errors import ImageError, PybuildkitError, RegistryError, UsageError
+from pybuildkit.errors import ImageError, RegistryError, UsageError
 from pybuildkit.oci.descriptor import Descriptor
 from pybuildkit.oci.reference import parse_reference
 from pybuildkit.registry.client import RegistryClient
 from pybuildkit.registry.credentials import Credentials
 from pybuildkit.registry.hosts import Target, insecure_from_env, resolve_target
+from pybuildkit.registry.parallel import Cancelled, run_parallel
 from pybuildkit.registry.progress import Progress, ProgressCallback, Status, emit
 from pybuildkit.store import Store, StoredImage
 
@@ -28,10 +28,6 @@ __all__ = ["push", "DEFAULT_CHUNK_THRESHOLD", "DEFAULT_CHUNK_SIZE", "DEFAULT_PUS
 DEFAULT_CHUNK_THRESHOLD = 8 << 20
 DEFAULT_CHUNK_SIZE = 8 << 20
 DEFAULT_PUSH_WORKERS = 4
-
-
-class _Cancelled(Exception):
-    """Another blob failed: stop this upload quietly."""
 
 
 def push(
@@ -120,31 +116,14 @@ class _Pusher:
         blobs: dict[str, Descriptor] = {}
         for desc in (stored.manifest.config, *stored.layers):
             blobs.setdefault(desc.digest, desc)
-        errors: list[BaseException] = []
-        lock = threading.Lock()
-
-        def work(desc: Descriptor) -> None:
-            try:
-                self.push_blob(desc)
-            except _Cancelled:
-                pass
-            except BaseException as exc:
-                self.cancel.set()
-                with lock:
-                    errors.append(exc)
-
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-            try:
-                list(pool.map(work, blobs.values()))
-            except BaseException:
-                # Ctrl-C (or any surprise) in this thread: let the workers stop at their next chunk.
-                self.cancel.set()
-                raise
-        if errors:
-            first = errors[0]
-            if isinstance(first, PybuildkitError):
-                raise first
-            raise RegistryError(f"pushing to {self.target.reference} failed: {first}") from first
+        run_parallel(
+            self.push_blob,
+            blobs.values(),
+            workers=workers,
+            cancel=self.cancel,
+            thread_name="push",
+            failure=f"pushing to {self.target.reference} failed",
+        )
         data = self.store.read_blob(stored.digest)
         reference = self.target.reference.tag or stored.digest
         returned = self.client.put_manifest(self.repo, reference, data, stored.media_type)
@@ -160,7 +139,7 @@ class _Pusher:
             self.event(Status.EXISTS, desc, desc.size)
             return
         if self.cancel.is_set():
-            raise _Cancelled()
+            raise Cancelled()
         source = self.sources[0] if self.sources else None
         location = self.client.start_upload(self.repo, mount=desc.digest if source else None, source=source)
         if location is None:
@@ -179,7 +158,7 @@ class _Pusher:
                     if not chunk:
                         break
                     if self.cancel.is_set():
-                        raise _Cancelled()
+                        raise Cancelled()
                     location = self.client.upload_chunk(self.repo, location, chunk, offset)
                     offset += len(chunk)
                     self.event(Status.TRANSFER, desc, offset)
