@@ -210,3 +210,39 @@ def test_debug_on_fail_opens_a_shell_in_the_failed_sandbox(builder: Builder) -> 
     assert done.returncode == 1
     assert "opening /bin/sh in its sandbox" in done.stderr
     assert done.stdout.splitlines()[:2] == ["partial", "/work"]
+
+
+def test_independent_stages_run_at_the_same_time(builder: Builder) -> None:
+    # Each stage waits (bounded) for the other's marker in a shared cache mount: run one after the
+    # other, the first would give up and fail the build.
+    wait = "i=0; while [ ! -e /sync/{other} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; test -e /sync/{other}"
+    stage = "FROM busybox AS {me}\nRUN --mount=type=cache,id=sync,target=/sync touch /sync/{me}; " + wait + "\n"
+    dockerfile = (
+        stage.format(me="left", other="right")
+        + stage.format(me="right", other="left")
+        + "FROM busybox\nCOPY --from=left /bin/sh /l\nCOPY --from=right /bin/sh /r\n"
+    )
+    assert len(builder.build(dockerfile).ran) == 4
+
+
+def test_no_cache_filter_reruns_only_that_stage(builder: Builder) -> None:
+    dockerfile = "FROM busybox AS deps\nRUN echo deps > /deps\nFROM busybox\nCOPY --from=deps /deps /deps\nRUN echo app\n"
+    builder.build(dockerfile)
+    again = builder.build(dockerfile, no_cache_filter=("deps",))
+    assert again.ran[0] == "RUN echo deps > /deps"
+    assert again.reasons()["RUN echo deps > /deps"] == "--no-cache-filter deps was given"
+    assert builder.build(dockerfile).ran == []
+
+
+def test_git_checksums_ignore_mode_bits_git_does_not_carry(builder: Builder) -> None:
+    import os
+
+    builder.write({"src/a.txt": "a\n", "src/run.sh": "#!/bin/sh\n"})
+    os.chmod(builder.context / "src/a.txt", 0o644)
+    os.chmod(builder.context / "src/run.sh", 0o755)
+    dockerfile = "FROM busybox\nCOPY src/ /src/\nRUN ls /src\n"
+    builder.build(dockerfile, checksum_mode="git")
+    os.chmod(builder.context / "src/a.txt", 0o664)  # another umask on a CI checkout
+    assert builder.build(dockerfile, checksum_mode="git").ran == []
+    os.chmod(builder.context / "src/a.txt", 0o775)  # the executable bit is content to git
+    assert builder.build(dockerfile, checksum_mode="git").ran == ["COPY src/ /src/", "RUN ls /src"]

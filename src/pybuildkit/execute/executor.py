@@ -342,7 +342,7 @@ class Executor:
             layer = LayerRef(descriptor=record.layer, diff_id=record.diff_id)
             return StepResult(key=key, layers=parent.layers + (layer,), history=history, image=op.config), True, ""
         if skip_cache:
-            reason = "--no-cache was given"
+            reason = "--no-cache was given" if self.options.no_cache else f"--no-cache-filter {stage.name} was given"
         else:
             previous = self.options.previous_steps.get(step_id)
             reason = self._file_reason(previous, key_inputs) or explain_miss(previous, key_inputs)
