@@ -14,7 +14,6 @@ import contextlib
 import errno
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -28,7 +27,7 @@ from pybuildkit.snapshot.chain import chain_id as _chain_id, check_digest
 from pybuildkit.snapshot.copydiff import Baseline, diff_entries, materialize
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper
 from pybuildkit.snapshot.layer import LayerInfo, write_entries
-from pybuildkit.snapshot.owners import owned_prefix, reap_dead_owners
+from pybuildkit.snapshot.owners import mount_points_under, owned_prefix, reap_dead_owners
 from pybuildkit.snapshot.overlay import (
     MAX_LOWERS,
     OverlayMount,
@@ -90,21 +89,6 @@ def _root_dir(path: Path) -> None:
     """A directory that becomes a rootfs' `/`: 0755 whatever the process umask says."""
     path.mkdir()
     os.chmod(path, 0o755)
-
-
-def _mount_points() -> list[str]:
-    """Mount points of this mount namespace (octal escapes in /proc undone)."""
-    try:
-        with open("/proc/self/mountinfo") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return []
-    points = []
-    for line in lines:
-        fields = line.split()
-        if len(fields) > 4:
-            points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4]))
-    return points
 
 
 class Snapshots:
@@ -261,8 +245,7 @@ class Snapshots:
         Only call it when no other build uses this root. Returns how many leftovers went.
         """
         prefix = os.path.realpath(self.root / "active") + "/"
-        points = [p for p in _mount_points() if p.startswith(prefix)]
-        for point in sorted(points, key=len, reverse=True):
+        for point in mount_points_under(prefix):
             unmount_path(Path(point))
         gone = 0
         for sub in ("active", "tmp"):
