@@ -25,7 +25,7 @@ from pybuildkit.cache.keys import KeyInputs
 from pybuildkit.errors import BuildError, UsageError
 from pybuildkit.execute import events as ev
 from pybuildkit.execute.executor import BuildOutcome, ExecOptions, Executor, LayerRef, StepResult
-from pybuildkit.execute.request import BuildOptions, BuildResult
+from pybuildkit.execute.request import BuildOptions, BuildResult, Output
 from pybuildkit.execute.resolver import StoreResolver
 from pybuildkit.snapshot import Snapshots, apply_layer, flatten, write_tree_layer
 from pybuildkit.store import Store, default_root
@@ -304,40 +304,58 @@ def _rootfs(snapshots: Snapshots, executor: Executor, result: StepResult, dest: 
 
 
 def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, result: StepResult, digest: str, options: BuildOptions) -> None:
+    for out in options.outputs:
+        try:
+            _write_output(store, snapshots, executor, result, digest, options, out)
+        except OSError as exc:  # a full or read-only output disk: the user's error, not a crash
+            raise BuildError(
+                f"cannot write the {out.type} output to {out.dest or '?'}: {exc.strerror or exc}",
+                hint="nothing partial was left at the destination",
+            ) from None
+
+
+def _write_output(store: Store, snapshots: Snapshots, executor: Executor, result: StepResult, digest: str, options: BuildOptions, out: Output) -> None:
     from pybuildkit.exporters import export_docker_archive, export_oci_archive, export_oci_layout
 
-    for out in options.outputs:
-        dest = Path(out.dest) if out.dest else None
-        name = out.attrs.get("name") or (options.tags[0] if options.tags else None)
-        if out.type == "oci":
-            assert dest is not None
-            if out.attrs.get("tar", "true").lower() in ("false", "0", "no"):
-                export_oci_layout(store, digest, dest, tag=name)
-            else:
-                export_oci_archive(store, digest, dest, tag=name)
-        elif out.type == "docker":
-            assert dest is not None
-            if name:
-                store.tag(digest, name)
-            export_docker_archive(store, name or digest, dest)
-        elif out.type == "local":
-            assert dest is not None
-            if dest.exists() and any(dest.iterdir()):
+    dest = Path(out.dest) if out.dest else None
+    name = out.attrs.get("name") or (options.tags[0] if options.tags else None)
+    if out.type == "oci":
+        assert dest is not None
+        if out.attrs.get("tar", "true").lower() in ("false", "0", "no"):
+            export_oci_layout(store, digest, dest, tag=name)
+        else:
+            export_oci_archive(store, digest, dest, tag=name)
+    elif out.type == "docker":
+        assert dest is not None
+        if name:
+            store.tag(digest, name)
+        export_docker_archive(store, name or digest, dest)
+    elif out.type == "local":
+        assert dest is not None
+        # Written beside the destination and renamed over it: a failure leaves no half rootfs.
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        try:
+            _rootfs(snapshots, executor, result, work)
+            os.chmod(work, 0o755)
+            if dest.exists():
                 shutil.rmtree(dest)
-            dest.mkdir(parents=True, exist_ok=True)
-            _rootfs(snapshots, executor, result, dest)
-        elif out.type == "tar":
-            assert dest is not None
-            with tempfile.TemporaryDirectory(prefix=snapshots.scratch_prefix("output"), dir=snapshots.root / "tmp") as tmp:
-                _rootfs(snapshots, executor, result, Path(tmp))
-                with atomic_writer(dest) as f:
-                    write_tree_layer(tmp, f, compression="none")
-        elif out.type in ("image", "registry"):
-            if name:
-                store.tag(digest, name)
-            push = out.type == "registry" or out.attrs.get("push", "false").lower() in ("true", "1")
-            if push:
-                _push(store, name, options)
+            os.rename(work, dest)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+    elif out.type == "tar":
+        assert dest is not None
+        with tempfile.TemporaryDirectory(prefix=snapshots.scratch_prefix("output"), dir=snapshots.root / "tmp") as tmp:
+            _rootfs(snapshots, executor, result, Path(tmp))
+            with atomic_writer(dest) as f:
+                write_tree_layer(tmp, f, compression="none")
+    elif out.type in ("image", "registry"):
+        if name:
+            store.tag(digest, name)
+        push = out.type == "registry" or out.attrs.get("push", "false").lower() in ("true", "1")
+        if push:
+            _push(store, name, options)
 
 
 def _push(store: Store, name: str | None, options: BuildOptions) -> None:
