@@ -16,20 +16,12 @@ import pytest
 
 from pybuildkit.context.dockerignore import Pattern, PatternMatcher, clean_path, parent_dir, parse_ignore_text
 from pybuildkit.errors import ContextError
+from tests.support.conformance import load_cases
 
-_FILE = Path("dockerignore") / "cases.json"
-
-
-def _load() -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / _FILE).read_text(encoding="utf-8"))["cases"]
+_FILE = "dockerignore/cases.json"
 
 
-_CASES = _load()
+_CASES = load_cases(_FILE)
 
 
 def _ids(kind: str) -> list[Any]:

@@ -18,21 +18,13 @@ import pytest
 from pybuildkit.context.ignorefile import load_ignore
 from pybuildkit.context.walker import select
 from pybuildkit.errors import ContextError
+from tests.support.conformance import load_cases
 
-_FILE = Path("dockerignore") / "build_cases.json"
+_FILE = "dockerignore/build_cases.json"
 _TEST = re.compile(r"\[ (!\s+)?-f (\S+) \]")
 
 
-def _load() -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / _FILE).read_text(encoding="utf-8"))["cases"]
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in _load()])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_cases(_FILE)])
 def test_build_case_context(case: dict[str, Any], tmp_path: Path) -> None:
     for name, text in case["context_files"].items():
         (tmp_path / name).write_text(text)

@@ -18,17 +18,9 @@ import pytest
 from pybuildkit.context.dockerignore import PatternMatcher
 from pybuildkit.context.walker import walk
 from pybuildkit.errors import ContextError
+from tests.support.conformance import load_cases
 
-_FILE = Path("dockerignore") / "walk_cases.json"
-
-
-def _load() -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / _FILE).read_text(encoding="utf-8"))["cases"]
+_FILE = "dockerignore/walk_cases.json"
 
 
 def _make_tree(root: Path, tree: list[dict[str, Any]]) -> None:
@@ -61,7 +53,7 @@ def _run(root: Path, case: dict[str, Any]) -> list[str]:
     return [e.describe() for e in walk(root, include=include, exclude=exclude)]
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in _load()])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_cases(_FILE)])
 def test_walk_case(case: dict[str, Any], tmp_path: Path) -> None:
     _make_tree(tmp_path, case["tree"])
     if case.get("expect_error"):

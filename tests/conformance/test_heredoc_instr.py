@@ -7,7 +7,6 @@ shell-form RUN command is the whole argument text, markers included. No case is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +16,13 @@ from pybuildkit.errors import PybuildkitError
 from pybuildkit.model import Copy, Run, chomp_heredoc_content, from_node
 
 from pybuildkit import syntax  # noqa: E402
+from tests.support.conformance import load_cases
 
 if not hasattr(syntax, "parse"):
     pytest.skip("the parser (pybuildkit.syntax.parse) is not available", allow_module_level=True)
 
 
-def _load() -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / "heredoc" / "cases.json").read_text(encoding="utf-8"))["cases"]
-
-
-_CASES = _load()
+_CASES = load_cases("heredoc/cases.json")
 
 
 def _params(kind: str) -> list[Any]:

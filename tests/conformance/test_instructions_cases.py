@@ -8,7 +8,6 @@ No case is skipped; upstream's own recorded skips are listed in the file's `skip
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,13 @@ from pybuildkit.errors import PybuildkitError
 from pybuildkit.model import Instruction, from_node, parse_dockerfile
 
 from pybuildkit import syntax  # noqa: E402
+from tests.support.conformance import load_cases
 
 if not hasattr(syntax, "parse"):
     pytest.skip("the parser (pybuildkit.syntax.parse) is not available", allow_module_level=True)
 
-_FILE = Path("instructions") / "cases.json"
 
-
-def _load() -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / _FILE).read_text(encoding="utf-8"))["cases"]
-
-
-_CASES = _load()
+_CASES = load_cases("instructions/cases.json")
 
 
 def _params(level: str, robustness: bool = False) -> list[Any]:

@@ -7,7 +7,6 @@ expose_ports: `parse_port` / `parse_ports`. Every case of the three files applie
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,11 @@ import pytest
 
 from pybuildkit.errors import PybuildkitError
 from pybuildkit.model import FlagKind, FlagSpec, parse_device, parse_flags, parse_port, parse_ports
+from tests.support.conformance import load_cases
 
 
 def _load(name: str) -> list[Any]:
-    from tests.conftest import conformance_root
-
-    root = conformance_root()
-    if root is None:
-        return []
-    return json.loads((root / "instructions" / name).read_text(encoding="utf-8"))["cases"]
+    return load_cases(f"instructions/{name}")
 
 
 def _params(name: str) -> list[Any]:
