@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from pybuildkit.cache.spec import parse_cache_spec
 from pybuildkit.store import Store
 from tests.support.build import Builder, builder, requires_root  # noqa: F401 - fixture
 from tests.support.images import install_busybox
+from tests.support.tools import need
 
 pytestmark = [pytest.mark.integration, requires_root]
 
@@ -69,8 +69,7 @@ def test_export_is_an_oci_layout_that_skopeo_reads(builder: Builder, tmp_path: P
     index = json.loads((tmp_path / "cache" / "index.json").read_text())
     (entry,) = index["manifests"]
     assert entry["artifactType"] == "application/vnd.pybuildkit.cache.v1+json"
-    if shutil.which("skopeo") is None:
-        pytest.skip("skopeo is not installed")
+    need("skopeo")
     out = subprocess.run(
         ["skopeo", "inspect", "--raw", f"oci:{tmp_path / 'cache'}:latest"], capture_output=True, text=True, check=True
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -24,16 +23,10 @@ from pybuildkit.exporters import (
 )
 from pybuildkit.oci import Descriptor, Index, Platform, mediatypes as mt, sha256_digest
 from pybuildkit.store import Store, StoredImage
+from tests.support.tools import need
 from tests.unit.store.imagefactory import make_image
 
 pytestmark = pytest.mark.integration
-
-
-def skopeo() -> str:
-    path = shutil.which("skopeo")
-    if path is None:
-        pytest.skip("skopeo is not installed (Debian package skopeo)")
-    return path
 
 
 @pytest.fixture
@@ -74,7 +67,7 @@ def test_docker_archive_round_trip_keeps_image_id_and_tags(tmp_path: Path, sourc
 
 
 def test_loads_skopeo_archives(tmp_path: Path, source: Store, fresh: Store, image: StoredImage) -> None:
-    tool = skopeo()
+    tool = need("skopeo")
     export_oci_layout(source, "example/app:1.0", tmp_path / "layout")
     subprocess.run([tool, "copy", "--quiet", f"oci:{tmp_path / 'layout'}:1.0", f"docker-archive:{tmp_path / 'd.tar'}:busybox:1"], check=True)
     subprocess.run([tool, "copy", "--quiet", f"oci:{tmp_path / 'layout'}:1.0", f"oci-archive:{tmp_path / 'o.tar'}:mytag"], check=True)

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -20,6 +19,7 @@ from pybuildkit.errors import PybuildkitError, StoreError
 from pybuildkit.exporters import export_docker_archive, export_oci_archive, export_oci_layout
 from pybuildkit.oci import Image, Index, Manifest, mediatypes as mt
 from pybuildkit.store import Store, StoredImage
+from tests.support.tools import need
 from tests.unit.store.imagefactory import make_image
 
 pytestmark = pytest.mark.integration
@@ -29,13 +29,6 @@ LAYERS = [
     {"etc/greeting": b"hello again\n", ".wh.gone.txt": b""},
     {"data/big.bin": bytes(range(256)) * 512},
 ]
-
-
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed (Debian package {tool})")
-    return path
 
 
 def run(*argv: str) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pybuildkit.snapshot import LayerInfo, Snapshots, overlay_supported, write_tree_layer
+from tests.support.tools import need
 
 pytestmark = pytest.mark.integration
 
@@ -49,8 +50,7 @@ def _layout(layout: Path, layers: list[tuple[LayerInfo, Path]]) -> None:
 
 @pytest.mark.parametrize("compression", ["gzip", "none"])
 def test_umoci_unpacks_base_and_overlay_diff(tmp_path: Path, compression: str) -> None:
-    if shutil.which("umoci") is None:
-        pytest.skip("umoci is not installed (Debian package umoci)")
+    need("umoci")
     if os.geteuid() != 0 or not overlay_supported(tmp_path):
         pytest.skip("needs root and overlayfs for the diff layer")
     base = tmp_path / "base"

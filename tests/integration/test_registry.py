@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from pybuildkit.errors import RegistryError
 from pybuildkit.registry import Progress, Status, pull, push
 from pybuildkit.store import Store, StoredImage
 from tests.support.registry import TEST_PASSWORD, TEST_USER, RegistryServer, auth_registry, free_port, registry  # noqa: F401
+from tests.support.tools import need
 from tests.unit.store.imagefactory import make_image
 
 pytestmark = pytest.mark.integration
@@ -36,13 +36,6 @@ def no_user_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("PYBUILDKIT_CONFIG", str(tmp_path / "pybuildkit-config.json"))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     monkeypatch.delenv("PYBUILDKIT_INSECURE_REGISTRIES", raising=False)
-
-
-def skopeo() -> str:
-    path = shutil.which("skopeo")
-    if path is None:
-        pytest.skip("skopeo is not installed (Debian package skopeo)")
-    return path
 
 
 def stored_image(tmp_path: Path, name: str, layers: list[dict[str, bytes]] = LAYERS) -> tuple[Store, StoredImage]:
@@ -62,7 +55,7 @@ def test_push_then_skopeo_then_pull_into_empty_store(tmp_path: Path, registry: R
     assert {e.status for e in events} >= {Status.TRANSFER, Status.DONE, Status.PUSHED}
 
     out = subprocess.run(
-        [skopeo(), "inspect", "--tls-verify=false", f"docker://{name}"], capture_output=True, text=True, timeout=60
+        [need("skopeo"), "inspect", "--tls-verify=false", f"docker://{name}"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
     inspected = json.loads(out.stdout)
