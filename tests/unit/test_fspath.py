@@ -10,19 +10,31 @@ import pytest
 from pybuildkit.fspath import resolve_in_root
 
 
+# A hostile rootfs as data: name -> None (directory), "->target" (symlink) or file content.
+TREE = {
+    "etc": None,
+    "usr/lib": None,
+    "etc/file": "content",
+    "etc/abs": "->/usr/lib",
+    "etc/up": "->../../../../../../etc",
+    "etc/rel": "->../usr",
+    "dots": "->./etc/.",
+    "loop1": "->loop2",
+    "loop2": "->loop1",
+}
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    root = tmp_path / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "usr" / "lib").mkdir(parents=True)
-    (root / "etc" / "abs").symlink_to("/usr/lib")
-    (root / "etc" / "up").symlink_to("../../../../../../etc")
-    (root / "etc" / "rel").symlink_to("../usr")
-    (root / "dots").symlink_to("./etc/.")
-    (root / "loop1").symlink_to("loop2")
-    (root / "loop2").symlink_to("loop1")
-    (root / "etc" / "file").write_text("content")
-    return root
+    for name, what in TREE.items():
+        path = tmp_path / name
+        if what is None:
+            path.mkdir(parents=True)
+        elif what.startswith("->"):
+            path.symlink_to(what[2:])
+        else:
+            path.write_text(what)
+    return tmp_path
 
 
 @pytest.mark.parametrize(
