@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from pybuildkit.atomicfile import atomic_write_json, atomic_writer
+from pybuildkit.atomicfile import atomic_write, atomic_write_json, atomic_writer
 from pybuildkit.cache.keys import KeyInputs
 from pybuildkit.errors import BuildError, UsageError
 from pybuildkit.execute import events as ev
@@ -190,7 +190,7 @@ def _build_in(
     }
     atomic_write_json(last_build_path(store.root), record, mode=0o600, parents=True)
     if options.iidfile is not None:
-        Path(options.iidfile).write_text(stored.config_digest)
+        atomic_write(options.iidfile, stored.config_digest.encode("ascii"))
     if options.metadata_file is not None:
         atomic_write_json(Path(options.metadata_file), record, mode=0o600, parents=True)
     sink(ev.BuildFinished(time=time.time(), seconds=time.monotonic() - started, ok=True, image_digest=stored.digest))
