@@ -157,6 +157,31 @@ def _tar(entries: list[tuple[str, bytes]]) -> bytes:
     return out.getvalue()
 
 
+def _layer(entries: list[tuple[str, bytes]]):  # type: ignore[no-untyped-def]
+    """An uncompressed layer blob of `entries` and its descriptor (digest == diff_id)."""
+    import hashlib
+
+    from pybuildkit.oci.descriptor import Descriptor
+
+    data = _tar(entries)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    return data, Descriptor("application/vnd.oci.image.layer.v1.tar", digest, len(data))
+
+
+def _write_cache_dir(path: Path, artifact, layer, data: bytes) -> None:  # type: ignore[no-untyped-def]
+    """A hand-made cache dir holding `artifact` and its one layer blob, as an importer meets it."""
+    import io
+
+    from pybuildkit.cache.layout import LocalCacheDir
+
+    manifest = artifact.manifest()
+    target = LocalCacheDir(path)
+    with target.locked(exclusive=True):
+        target.put_blob(layer, io.BytesIO(data))
+        target.put_blob(manifest.config, io.BytesIO(artifact.config_bytes()))
+        target.put_manifest(manifest.to_bytes(), manifest.descriptor())
+
+
 @pytest.mark.parametrize(
     ("entries", "restored"),
     [
@@ -166,25 +191,13 @@ def _tar(entries: list[tuple[str, bytes]]) -> bytes:
     ],
 )
 def test_imported_cache_mounts_stay_inside_their_dir(stores, tmp_path: Path, entries, restored) -> None:  # type: ignore[no-untyped-def]
-    import hashlib
-    import io
-
     from pybuildkit.cache.artifact import CacheArtifact, MountLayer
-    from pybuildkit.cache.layout import LocalCacheDir
     from pybuildkit.cache.mountdirs import mount_dir
-    from pybuildkit.oci.descriptor import Descriptor
 
     _, b = stores
-    data = _tar(entries)
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    layer = Descriptor("application/vnd.oci.image.layer.v1.tar", digest, len(data))
-    artifact = CacheArtifact(mounts=[MountLayer(id="m", layer=layer, diff_id=digest)])
-    manifest = artifact.manifest()
-    target = LocalCacheDir(tmp_path / "c")
-    with target.locked(exclusive=True):
-        target.put_blob(layer, io.BytesIO(data))
-        target.put_blob(manifest.config, io.BytesIO(artifact.config_bytes()))
-        target.put_manifest(manifest.to_bytes(), manifest.descriptor())
+    data, layer = _layer(entries)
+    artifact = CacheArtifact(mounts=[MountLayer(id="m", layer=layer, diff_id=layer.digest)])
+    _write_cache_dir(tmp_path / "c", artifact, layer, data)
     report = import_cache(b, src(tmp_path / "c"))
     where = mount_dir(b.root, "m")
     if restored is False:
@@ -198,25 +211,13 @@ def test_imported_cache_mounts_stay_inside_their_dir(stores, tmp_path: Path, ent
 
 
 def test_a_record_whose_layer_is_not_its_diff_id_is_skipped(stores, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    import hashlib
-    import io
-
     from pybuildkit.cache.artifact import CacheArtifact
-    from pybuildkit.cache.layout import LocalCacheDir
-    from pybuildkit.oci.descriptor import Descriptor
 
     _, b = stores
-    data = _tar([("file", b"content")])
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    layer = Descriptor("application/vnd.oci.image.layer.v1.tar", digest, len(data))
-    good = CacheRecord(key="sha256:" + "1" * 64, layer=layer, diff_id=digest)
+    data, layer = _layer([("file", b"content")])
+    good = CacheRecord(key="sha256:" + "1" * 64, layer=layer, diff_id=layer.digest)
     artifact = CacheArtifact(records=[CacheRecord(key="sha256:" + "2" * 64, layer=layer, diff_id="sha256:" + "f" * 64), good])
-    manifest = artifact.manifest()
-    target = LocalCacheDir(tmp_path / "c")
-    with target.locked(exclusive=True):
-        target.put_blob(layer, io.BytesIO(data))
-        target.put_blob(manifest.config, io.BytesIO(artifact.config_bytes()))
-        target.put_manifest(manifest.to_bytes(), manifest.descriptor())
+    _write_cache_dir(tmp_path / "c", artifact, layer, data)
     report = import_cache(b, src(tmp_path / "c"))
     # The honest record (filed first: records go by key) brings the blob; the liar, finding it
     # present, is still checked.
