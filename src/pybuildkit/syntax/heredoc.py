@@ -17,7 +17,8 @@ import re
 
 from pybuildkit.errors import ParseError
 from pybuildkit.syntax.ast import Heredoc
-from pybuildkit.syntax.gostr import GO_SPACE, go_quote
+from pybuildkit.syntax.gostr import go_quote
+from pybuildkit.syntax.words import WordSplitter
 
 __all__ = [
     "HEREDOC_KEYWORDS",
@@ -38,41 +39,6 @@ _MAX_FD = 2**64 - 1
 
 class _LexError(Exception):
     pass
-
-
-class _Words:
-    """Collects words, splitting at unquoted blanks; empty words are dropped."""
-
-    __slots__ = ("words", "word", "in_word")
-
-    def __init__(self) -> None:
-        self.words: list[str] = []
-        self.word = ""
-        self.in_word = False
-
-    def add_char(self, ch: str) -> None:
-        if ch in GO_SPACE:
-            if self.in_word and self.word:
-                self.words.append(self.word)
-                self.word = ""
-                self.in_word = False
-        else:
-            self.add_raw(ch)
-
-    def add_raw(self, text: str) -> None:
-        self.word += text
-        self.in_word = True
-
-    def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
-
-    def result(self) -> list[str]:
-        if self.word:
-            self.words.append(self.word)
-            self.word = ""
-            self.in_word = False
-        return self.words
 
 
 class _Lexer:
@@ -100,11 +66,11 @@ class _Lexer:
         saved, self.raw_escapes = self.raw_escapes, raw_escapes
         try:
             result: list[str] = []
-            words = _Words()
+            words = WordSplitter()
             while (ch := self.peek()) is not None:
                 if stop is not None and ch == stop:
                     self.next()
-                    return "".join(result), words.result()
+                    return "".join(result), words.finish()
                 if ch == "$":
                     tmp = self.dollar()
                     result.append(tmp)
@@ -129,7 +95,7 @@ class _Lexer:
                 result.append(ch)
             if stop is not None:
                 raise _LexError(f"unexpected end of statement while looking for matching {stop}")
-            return "".join(result), words.result()
+            return "".join(result), words.finish()
         finally:
             self.raw_escapes = saved
 

@@ -27,6 +27,7 @@ import attrs
 from pybuildkit.errors import ParseError
 from pybuildkit.syntax import shell_pattern
 from pybuildkit.syntax.shell_errors import RequiredVariableError, ShellExpansionError
+from pybuildkit.syntax.words import WordSplitter
 
 __all__ = [
     "EnvGetter",
@@ -51,12 +52,6 @@ Env: TypeAlias = "Mapping[str, str] | EnvGetter | Iterable[str]"
 MAX_NESTING = 100
 """Deepest `${a:-${b:-...}}` nesting accepted; deeper input is rejected instead of exhausting the stack."""
 
-# Go's unicode.IsSpace: the Unicode White_Space property. Python's str.isspace() also accepts the
-# information separators U+001C..U+001F, which BuildKit treats as ordinary characters.
-_SPACES = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 _MODIFIERS = frozenset("+-?#%")
 _BOM = "\ufeff"
@@ -176,41 +171,6 @@ def _lookup_for(env: Env) -> EnvGetter:
     return listed.get
 
 
-class _Words:
-    """BuildKit's word splitter: fed the expanded text piece by piece, raw or splittable."""
-
-    __slots__ = ("word", "words", "in_word")
-
-    def __init__(self) -> None:
-        self.word = ""
-        self.words: list[str] = []
-        self.in_word = False
-
-    def add_char(self, ch: str) -> None:
-        if ch in _SPACES:
-            if self.in_word and self.word:
-                self.words.append(self.word)
-                self.word = ""
-                self.in_word = False
-        else:
-            self.add_raw(ch)
-
-    def add_string(self, text: str) -> None:
-        for ch in text:
-            self.add_char(ch)
-
-    def add_raw(self, text: str) -> None:
-        self.word += text
-        self.in_word = True
-
-    def finish(self) -> list[str]:
-        if self.word:
-            self.words.append(self.word)
-            self.word = ""
-            self.in_word = False
-        return self.words
-
-
 class _Expander:
     """One run of the lexer over one word: a cursor plus the lookups made so far."""
 
@@ -253,7 +213,7 @@ class _Expander:
 
     def _stop_on(self, stop: str | None) -> tuple[str, list[str]]:
         result: list[str] = []
-        words = _Words()
+        words = WordSplitter()
         quotes = not self.lex.skip_process_quotes
         escape = self.lex.escape
         while (ch := self.peek()) is not None:
