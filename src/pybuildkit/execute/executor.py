@@ -155,6 +155,7 @@ class Executor:
         self._mismatches: list[str] = []
         self._context_hasher: Any = None
         self._checksummer: Any = None
+        self._scratch: Path | None = None
         self._hash_lock = threading.Lock()
         #: file manifests (path -> digest) of the context selections, by their digest
         self.manifests: dict[str, dict[str, str]] = {}
@@ -432,11 +433,24 @@ class Executor:
                     return f"file {path} changed (under {label})"
         return None
 
+    def _scratch_dir(self) -> Path:
+        """This build's scratch dir for downloads and clones, named for its owner process so a
+        later build clears it if this one is killed."""
+        with self._lock:
+            if self._scratch is None:
+                prefix = self.snapshots.scratch_prefix("scratch")
+                self._scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=self.snapshots.root / "tmp"))
+            return self._scratch
+
     def finish(self) -> None:
-        """Flush the context checksum memo so the next build re-checks by stat alone."""
+        """Flush the context checksum memo so the next build re-checks by stat alone, and remove
+        this build's scratch dir."""
         with self._hash_lock:
             if self._checksummer is not None:
                 self._checksummer.memo.flush()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def _copy_spec(
         self,
@@ -469,7 +483,7 @@ class Executor:
             checksum_mode=self.options.checksum_mode,
             memo_path=self.store.root / "context-memo.sqlite",
             user_root=user_root,
-            scratch_dir=self.snapshots.root / "tmp",
+            scratch_dir=self._scratch_dir(),
         )
 
     def _ignore(self) -> Any:
