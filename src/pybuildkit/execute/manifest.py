@@ -47,6 +47,8 @@ def manifest_digest(entries: Iterable[WrittenEntry]) -> str:
     for entry in entries:
         final[entry.path] = entry
     digest = hashlib.sha256(f"pybuildkit-written-v{MANIFEST_VERSION}\n".encode())
-    for path in sorted(final, key=lambda p: p.split("/")):
+    # "\0" sorts below any character a path component can hold: one string per path orders
+    # like its list of components would, for a fraction of the memory on big COPYs.
+    for path in sorted(final, key=lambda p: p.replace("/", "\0")):
         digest.update(final[path].line())
     return "sha256:" + digest.hexdigest()
