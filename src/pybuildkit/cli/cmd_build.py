@@ -67,7 +67,7 @@ def _report_failure(args: argparse.Namespace, recorder, error: BaseException) ->
     from pybuildkit.atomicfile import atomic_write_json
 
     if args.report:
-        atomic_write_json(Path(args.report), failure_json(recorder, error), mode=0o600, parents=True)
+        atomic_write_json(Path(args.report), failure_json(recorder, error), parents=True)
     line = format_failure(recorder)
     if line and args.progress not in ("quiet", "json"):
         print(line, file=sys.stderr)
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         from pybuildkit.cli.progress import report_json
         from pybuildkit.atomicfile import atomic_write_json
 
-        atomic_write_json(Path(args.report), report_json(result), mode=0o600, parents=True)
+        atomic_write_json(Path(args.report), report_json(result), parents=True)
     if args.progress == "json":
         import json
 

@@ -221,7 +221,7 @@ def _write(path: str, data: bytes) -> None:
 
     try:
         # 0600 as this command always wrote (mkstemp's mode).
-        atomic_write(os.path.abspath(path), data, 0o600)
+        atomic_write(os.path.abspath(path), data)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 

@@ -192,7 +192,7 @@ def _build_in(
     if options.iidfile is not None:
         atomic_write(options.iidfile, stored.config_digest.encode("ascii"))
     if options.metadata_file is not None:
-        atomic_write_json(Path(options.metadata_file), record, mode=0o600, parents=True)
+        atomic_write_json(Path(options.metadata_file), record, parents=True)
     sink(ev.BuildFinished(time=time.time(), seconds=time.monotonic() - started, ok=True, image_digest=stored.digest))
     return build_result
 
