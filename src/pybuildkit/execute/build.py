@@ -106,13 +106,15 @@ def _source_date_epoch(options: BuildOptions) -> int | None:
 
 
 def run_build(options: BuildOptions, text: str, path: str, on_event: ev.EventSink | None) -> BuildResult:
-    from pybuildkit.api import parse
+    from pybuildkit.model import parse_dockerfile
+    from pybuildkit.syntax import parse as parse_syntax
 
     sink = on_event or (lambda event: None)
     started = time.monotonic()
-    dockerfile = parse(text, path)
+    document = parse_syntax(text, path)
+    dockerfile = parse_dockerfile(document)
     root = options.root if options.root is not None else default_root()
-    _run_checks(root, options, dockerfile, text, path, sink)
+    _run_checks(root, options, document, dockerfile, sink)
     with Store(root) as store:
         return _build_in(store, options, dockerfile, text, path, sink, started)
 
@@ -244,21 +246,20 @@ def _keep_budget(store: Store, sink: ev.EventSink) -> None:
         sink(ev.Warning(time=time.time(), message=f"cache over its size budget: pruned {report.records_removed} least recently used records"))
 
 
-def _run_checks(root: Path, options: BuildOptions, dockerfile: Any, text: str, path: str, sink: ev.EventSink) -> None:
+def _run_checks(root: Path, options: BuildOptions, document: Any, dockerfile: Any, sink: ev.EventSink) -> None:
     """BuildKit's build checks, before anything runs or any store is made: findings become warning
     events; with `# check=error=true` a finding stops the build. Base images are looked up in an
     existing store only."""
     from pybuildkit.checks import run_checks
     from pybuildkit.execute.resolver import base_image_lookup
     from pybuildkit.store.paths import DB_FILE
-    from pybuildkit.syntax import parse as parse_syntax
 
     with contextlib.ExitStack() as stack:
         lookup = None
         if (root / DB_FILE).is_file():
             lookup = base_image_lookup(stack.enter_context(Store(root)))
         result = run_checks(
-            parse_syntax(text, path),
+            document,
             dockerfile,
             build_args=dict(options.build_args),
             target=options.target,
