@@ -246,3 +246,17 @@ def test_git_checksums_ignore_mode_bits_git_does_not_carry(builder: Builder) -> 
     assert builder.build(dockerfile, checksum_mode="git").ran == []
     os.chmod(builder.context / "src/a.txt", 0o775)  # the executable bit is content to git
     assert builder.build(dockerfile, checksum_mode="git").ran == ["COPY src/ /src/", "RUN ls /src"]
+
+
+def test_context_bind_mount_is_keyed_and_filtered_by_dockerignore(builder: Builder) -> None:
+    builder.write({"src/a.txt": "one\n", "src/secret.log": "hidden\n", ".dockerignore": "**/*.log\n"})
+    dockerfile = "FROM busybox\nRUN --mount=type=bind,source=src,target=/src cat /src/a.txt; ls /src\n"
+    first = builder.build(dockerfile)
+    assert "one" in first.log and "secret.log" not in first.log
+    assert builder.build(dockerfile).ran == []
+    builder.write({"src/secret.log": "changed but ignored\n"})
+    assert builder.build(dockerfile).ran == []
+    builder.write({"src/a.txt": "two\n"})
+    changed = builder.build(dockerfile)
+    assert "two" in changed.log
+    assert "src/a.txt" in next(iter(changed.reasons().values()))

@@ -381,21 +381,14 @@ class Executor:
 
     def _content_digests(self, plan: BuildPlan, op: ExecOp | FileOp, results: Mapping[str, StepResult]) -> dict[str, str]:
         """Digests of the context files a COPY/ADD (or a context bind mount) reads."""
-        if not isinstance(op, FileOp):
-            return {}
+        if isinstance(op, ExecOp):
+            return self._mount_digests(op)
         content: dict[str, str] = {}
         context_sources = tuple(s.path for s in op.sources if s.kind == "path" and s.input == CONTEXT_ID)
         if context_sources:
-            from pybuildkit.execute.fileops import source_digest
 
             spec = self._copy_spec(op, self.options.context_dir, from_context=True, sources=context_sources)
-            with self._hash_lock:
-                if self._checksummer is None:
-                    from pybuildkit.context import Checksummer, DigestMemo
-
-                    memo = DigestMemo(self.store.root / "context-memo.sqlite")
-                    self._checksummer = Checksummer(self.options.checksum_mode, memo)
-                digest, manifest = source_digest(spec, checksummer=self._checksummer)
+            digest, manifest = self._context_digest(spec)
             self.manifests[digest] = manifest
             content[f"{op.action.upper()} {' '.join(context_sources)}"] = digest
         for src in op.sources:
@@ -410,6 +403,39 @@ class Executor:
                 # A server that gives no validator (ETag, Last-Modified) cannot be trusted from the
                 # cache: a unique value makes the step run, as BuildKit re-fetches such URLs.
                 content[f"ADD {source}"] = identity or f"unvalidated:{time.time_ns()}"
+        return content
+
+    def _context_digest(self, spec: Any) -> tuple[str, dict[str, str]]:
+        from pybuildkit.execute.fileops import source_digest
+
+        with self._hash_lock:
+            if self._checksummer is None:
+                from pybuildkit.context import Checksummer, DigestMemo
+
+                memo = DigestMemo(self.store.root / "context-memo.sqlite")
+                self._checksummer = Checksummer(self.options.checksum_mode, memo)
+            return source_digest(spec, checksummer=self._checksummer)
+
+    def _mount_digests(self, op: ExecOp) -> dict[str, str]:
+        """A RUN that binds the build context reads its files: their digests belong in its key."""
+        from pybuildkit.execute.fileops import CopySpec
+
+        content: dict[str, str] = {}
+        for mount in op.mounts:
+            if mount.input != CONTEXT_ID or mount.type not in ("bind", "cache"):
+                continue
+            source = mount.source.strip("/") or "."
+            spec = CopySpec(
+                dest="/",
+                sources=(source,),
+                source_root=self.options.context_dir,
+                from_context=True,
+                ignore=self._ignore(),
+                checksum_mode=self.options.checksum_mode,
+            )
+            digest, manifest = self._context_digest(spec)
+            self.manifests[digest] = manifest
+            content[f"RUN --mount=type={mount.type},source={mount.source}"] = digest
         return content
 
     def _file_reason(self, previous: KeyInputs | None, current: KeyInputs) -> str | None:

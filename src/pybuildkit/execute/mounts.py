@@ -106,6 +106,8 @@ class MountSet:
         source = Path(resolve_in_root(root, m.source))
         if not source.exists():
             raise BuildError(f"bind mount source {m.source} does not exist", span=self.op.span)
+        if (m.input is None or m.input == CONTEXT_ID) and source.is_dir():
+            source = self._visible_context(m.source)
         if not m.readonly and source.is_dir():
             # A writable bind: writes land in a throwaway upper dir, never in the source.
             home = self._tempdir("bind-")
@@ -115,6 +117,33 @@ class MountSet:
             self._stack.callback(unmount, mount)
             source = home / "merged"
         return Mount(type="bind", source=os.fspath(source), target=m.target, readonly=m.readonly)
+
+    def _visible_context(self, source: str) -> Path:
+        """The context below `source` as a build sees it: what .dockerignore excludes is not there
+        (the same files the step's cache key was computed over). Files are hard links where the
+        file system allows, so this costs a directory walk, not a copy."""
+        from pybuildkit.context import resolve_in_root, walk
+
+        context = self.executor.options.context_dir
+        matcher = self.executor._ignore()
+        if not matcher:
+            return Path(resolve_in_root(context, source))
+        view = self._tempdir("context-") / "view"
+        view.mkdir()
+        for entry in walk(context, source, ignore=matcher):
+            dest = view / entry.path
+            if entry.kind == "dir":
+                dest.mkdir(exist_ok=True)
+                os.chmod(dest, entry.stat.st_mode & 0o7777)
+            elif entry.kind == "symlink" and entry.target is not None:
+                os.symlink(entry.target, dest)
+            elif entry.kind == "file":
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(entry.fspath, dest)
+                except OSError:
+                    shutil.copy2(entry.fspath, dest)
+        return view
 
     def _cache(self, m: ExecMount) -> Mount:
         mount_id = m.id or m.target
