@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +19,7 @@ from pybuildkit.atomicfile import atomic_writer
 from pybuildkit.errors import ImageError, StoreError
 from pybuildkit.snapshot import tarheader as th
 from pybuildkit.snapshot.entries import Entry, walk_overlay_upper, walk_tree
+from pybuildkit.snapshot.pgzip import GzipStream
 
 __all__ = [
     "COMPRESSIONS",
@@ -80,8 +80,8 @@ class _Sink:
         self.size = 0
         self._compression = compression
         if compression == "gzip":
-            # wbits=31: zlib writes the gzip wrapper itself, with mtime 0 and no file name.
-            self._cobj = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+            # Big layers deflate in parallel blocks; small ones are zlib's own gzip (see pgzip).
+            self._cobj = GzipStream(GZIP_LEVEL)
         elif compression == "zstd":
             import zstandard
 
@@ -119,6 +119,11 @@ class _Sink:
             self._out.write(data)
             self.size += len(data)
 
+    def close(self) -> None:
+        """Release the compressor's worker threads when a layer is abandoned half-way."""
+        if isinstance(self._cobj, GzipStream):
+            self._cobj.close()
+
     def finish(self) -> LayerInfo:
         self._flush()
         if self._cobj is not None:
@@ -145,6 +150,13 @@ def write_entries(
     older files keep their times, newer ones get the epoch).
     """
     sink = _Sink(out, compression)
+    try:
+        return _write_all(entries, sink, source_date_epoch)
+    finally:
+        sink.close()
+
+
+def _write_all(entries: Iterable[Entry], sink: _Sink, source_date_epoch: int | None) -> LayerInfo:
     for entry in entries:
         mtime = entry.mtime
         if source_date_epoch is not None and mtime > source_date_epoch:
