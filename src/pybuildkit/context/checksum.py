@@ -130,20 +130,37 @@ class Checksummer:
 
     def tree_digest(self, entries: Iterable[Entry]) -> str:
         """Digest of a set of entries: sorted by path components, each path with its digest."""
+        listed = list(entries)
+        return self._tree_of(listed, [self.entry_digest(entry) for entry in listed])
+
+    def _tree_of(self, entries: Sequence[Entry], digests: Sequence[str]) -> str:
+        """The tree digest of `entries` whose entry digests (same order) are already known."""
         # "\0" sorts below any character a path component can hold, so one string per entry
         # orders like its list of components would, at a fraction of the memory.
-        ordered = sorted(entries, key=lambda e: e.path.replace("/", "\0"))
+        order = sorted(range(len(entries)), key=lambda i: entries[i].path.replace("/", "\0"))
         lines = [f"pybuildkit-tree-v{CHECKSUM_VERSION}\0{self.mode}\0".encode()]
-        for entry in ordered:
-            lines.append(_enc(entry.path) + b"\0" + self.entry_digest(entry).encode() + b"\0")
+        for i in order:
+            lines.append(_enc(entries[i].path) + b"\0" + digests[i].encode() + b"\0")
         return _sha256(b"".join(lines))
 
     def selection_digest(self, selection: Sequence[Selected]) -> str:
         """Digest of what COPY sources bring, in source order (later sources overwrite earlier)."""
+        return self.selection_digests(selection)[0]
+
+    def selection_digests(self, selection: Sequence[Selected]) -> tuple[str, tuple[tuple[str, ...], ...]]:
+        """The selection digest and, per source, each entry's digest in entry order.
+
+        A COPY's cache manifest needs the entry digests too; handing them out here means each
+        entry is digested once per build instead of once for the manifest and once for the key.
+        """
         parts = [f"pybuildkit-selection-v{CHECKSUM_VERSION}\0".encode()]
+        per_source: list[tuple[str, ...]] = []
         for selected in selection:
-            parts.append(_enc(selected.source) + b"\0" + self.tree_digest(selected.entries).encode() + b"\0")
-        return _sha256(b"".join(parts))
+            digests = tuple(self.entry_digest(entry) for entry in selected.entries)
+            per_source.append(digests)
+            tree = self._tree_of(selected.entries, digests)
+            parts.append(_enc(selected.source) + b"\0" + tree.encode() + b"\0")
+        return _sha256(b"".join(parts)), tuple(per_source)
 
 
 def _xattr_digest(path: str) -> str:

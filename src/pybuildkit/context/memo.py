@@ -18,7 +18,10 @@ import contextlib
 import os
 import sqlite3
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from pybuildkit.context.walker import EntryStat
 
 __all__ = ["MemoRecord", "DigestMemo", "RACY_MARGIN_NS", "MAX_ROWS"]
 
@@ -64,7 +67,7 @@ class MemoRecord(NamedTuple):
     xattrs: str | None = None
 
 
-def _identity(st: os.stat_result) -> tuple[_Key, _Stamp]:
+def _identity(st: os.stat_result | EntryStat) -> tuple[_Key, _Stamp]:
     return (st.st_dev, st.st_ino), (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
@@ -204,7 +207,7 @@ class DigestMemo:
         self._rows[key] = row
         return row
 
-    def get(self, st: os.stat_result) -> MemoRecord | None:
+    def get(self, st: os.stat_result | EntryStat) -> MemoRecord | None:
         """The record for this stat if the inode is unchanged since it was recorded."""
         key, stamp = _identity(st)
         dirty = self._dirty.get(key)
@@ -215,7 +218,7 @@ class DigestMemo:
             return None
         return MemoRecord(row[3], row[4])
 
-    def put(self, st: os.stat_result, record: MemoRecord, started_ns: int) -> bool:
+    def put(self, st: os.stat_result | EntryStat, record: MemoRecord, started_ns: int) -> bool:
         """Remember `record` for the inode `st` describes, unless its timestamps are racy with
         respect to `started_ns` (taken before the content was read). Returns whether it was kept."""
         if max(st.st_mtime_ns, st.st_ctime_ns) >= started_ns - self.racy_margin_ns:

@@ -47,6 +47,7 @@ from pybuildkit.context import (
     select,
     walk,
 )
+from pybuildkit.context.walker import EntryStat
 from pybuildkit.errors import BuildError, ContextError
 from pybuildkit.execute.archive import extract_archive, is_archive
 from pybuildkit.execute.destfs import DestTree, container_path, copy_content, read_xattrs
@@ -289,14 +290,14 @@ class _Writer:
         self.dirs: list[tuple[str, int, int]] = []
         self.dest_is_dir = spec.dest.endswith(("/", "/.")) or spec.dest in (".", "")
 
-    def ids(self, item: _Item, st: os.stat_result) -> tuple[int, int]:
+    def ids(self, item: _Item, st: EntryStat) -> tuple[int, int]:
         if self.owner is not None:
             return self.owner.uid, self.owner.gid
         if item.keep_owner:
             return st.st_uid, st.st_gid
         return 0, 0
 
-    def new_mode(self, st: os.stat_result, is_dir: bool) -> int:
+    def new_mode(self, st: EntryStat, is_dir: bool) -> int:
         if self.mode is None:
             return stat_mod.S_IMODE(st.st_mode)
         return self.mode.apply(st.st_mode, is_dir=is_dir)
@@ -473,12 +474,12 @@ def source_digest(spec: CopySpec, *, checksummer: Checksummer | None = None) -> 
         memo = DigestMemo(spec.memo_path) if spec.memo_path is not None else DigestMemo()
         summer = Checksummer(spec.checksum_mode, memo)
     selection = list(_selection_for_digest(spec))
+    selection_digest, digests = summer.selection_digests(selection)
     manifest: dict[str, str] = {}
-    for selected in selection:
-        for entry in selected.entries:
+    for selected, entry_digests in zip(selection, digests):
+        for entry, digest in zip(selected.entries, entry_digests):
             key = posixpath.join(selected.source, entry.path) if entry.path else selected.source
-            manifest[key] = summer.entry_digest(entry)
-    selection_digest = summer.selection_digest(selection)
+            manifest[key] = digest
     if checksummer is None:
         summer.memo.flush()
     parts = [selection_digest]
