@@ -95,3 +95,34 @@ def test_new_or_removed_context_files_defeat_the_fast_path(setup: tuple[Path, Pa
     assert image(back) == image(first)
     (context / "app.txt").write_text("three\n")
     assert FAST not in build(root, context).stderr
+
+
+IGNORE_CASES = [
+    # (ignore files written, file changed, fast path kept)
+    pytest.param({".dockerignore": "logs\n"}, "logs/app.log", True, id="file-in-excluded-dir"),
+    pytest.param({".dockerignore": "*.tmp\n"}, "x.tmp", True, id="excluded-file-beside-kept-ones"),
+    pytest.param({".dockerignore": "logs\n!logs/keep.txt\n"}, "logs/app.log", True, id="excluded-file-in-descended-dir"),
+    pytest.param({".dockerignore": "logs\n!logs/keep.txt\n"}, "logs/keep.txt", False, id="exception-re-includes"),
+    pytest.param({".dockerignore": "other\n", "Dockerfile.dockerignore": "logs\n"}, "logs/app.log", True, id="dockerfile-ignore-wins"),
+    pytest.param({".dockerignore": "logs\n", "Dockerfile.dockerignore": "other\n"}, "logs/app.log", False, id="context-ignore-replaced"),
+]
+
+
+@pytest.mark.parametrize(("ignores", "changed", "kept"), IGNORE_CASES)
+def test_ignored_file_changes_keep_the_fast_path(
+    setup: tuple[Path, Path], ignores: dict[str, str], changed: str, kept: bool
+) -> None:
+    root, context = setup
+    (context / "Dockerfile").write_text("FROM busybox\nCOPY . /ctx/\n")
+    (context / "logs").mkdir()
+    for name in ("logs/app.log", "logs/keep.txt", "x.tmp"):
+        (context / name).write_text("before\n")
+    for name, text in ignores.items():
+        (context / name).write_text(text)
+    first = build(root, context, "-t", "fp:ign")
+    assert FAST in build(root, context, "-t", "fp:ign").stderr
+
+    (context / changed).write_text("after\n")
+    again = build(root, context, "-t", "fp:ign")
+    assert (FAST in again.stderr) is kept, again.stderr
+    assert (image(again) == image(first)) is kept

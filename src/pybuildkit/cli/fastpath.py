@@ -10,6 +10,11 @@ the last successful build recorded, its result stands: every step would come fro
 produce the same image. Anything it cannot vouch for — remote ADD sources, --no-cache, extra
 outputs, cache import/export, JSON progress, a file modified in the last moments — takes the
 ordinary path, which stays the single source of truth.
+
+When an ignore file applies, the walk leaves out what it excludes exactly as the context walker
+does (same matcher, same per-directory match results, same descent into an excluded directory
+only when an exception could bring something back), so editing a log or a dependency cache the
+build never sees keeps the fast path. The matcher is imported only then: it costs start-up.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 
 __all__ = ["FASTPATH_VERSION", "fingerprint", "lookup", "remember", "store_state"]
 
-FASTPATH_VERSION = 1
+FASTPATH_VERSION = 2
 
 #: Options that only shape what is printed or written about the result, never the result itself.
 _OUTPUT_ONLY = {"progress", "explain", "report", "metadata_file", "iidfile", "func", "debug", "command"}
@@ -44,22 +49,31 @@ class _Racy(Exception):
     """A file was modified too recently for its stat to vouch for its content."""
 
 
-def _digest_tree(root: Path, h: Any, now_ns: int) -> int:
-    """Feed every entry below `root` to `h` in a stable order; returns the entry count."""
+def _digest_tree(root: Path, h: Any, now_ns: int, ignore: Any = None) -> int:
+    """Feed every entry below `root` that the build can see to `h` in a stable order; returns
+    the entry count. `ignore` is the build's PatternMatcher, or None without an ignore file."""
     count = 0
-    stack = [("", os.fspath(root))]
+    stack: list[tuple[str, str, tuple[bool, ...]]] = [("", os.fspath(root), ())]
     while stack:
-        rel, path = stack.pop()
+        rel, path, parent_info = stack.pop()
         try:
             entries = sorted(os.scandir(path), key=lambda e: e.name, reverse=True)
         except OSError as exc:
             h.update(f"!{rel}:{exc.errno}\n".encode())
             continue
         for entry in entries:
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            info: tuple[bool, ...] = ()
+            if ignore is not None:
+                excluded, info = ignore.matches_with_parent(name, parent_info)
+                if excluded:
+                    # The walker opens an excluded directory only when an exception could
+                    # re-include something below it; everything else here the build never reads.
+                    if not (entry.is_dir(follow_symlinks=False) and ignore.may_include_below(name)):
+                        continue
             st = entry.stat(follow_symlinks=False)
             if now_ns - max(st.st_mtime_ns, st.st_ctime_ns) < _RACY_NS:
                 raise _Racy(entry.path)
-            name = f"{rel}/{entry.name}" if rel else entry.name
             link = os.readlink(entry.path) if stat.S_ISLNK(st.st_mode) else ""
             h.update(
                 f"{name}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\0{st.st_dev}\0{link}\n".encode(
@@ -68,8 +82,16 @@ def _digest_tree(root: Path, h: Any, now_ns: int) -> int:
             )
             count += 1
             if stat.S_ISDIR(st.st_mode):
-                stack.append((name, entry.path))
+                stack.append((name, entry.path, info))
     return count
+
+
+def _ignore_matcher(data: bytes) -> Any:
+    """The build's PatternMatcher for ignore file content `data` (a malformed file raises the
+    ContextError the ordinary build reports)."""
+    from pybuildkit.context.dockerignore import PatternMatcher, parse_ignore_text
+
+    return PatternMatcher.from_patterns(parse_ignore_text(data))
 
 
 def fingerprint(args: argparse.Namespace, root: Path) -> str | None:
@@ -95,11 +117,23 @@ def fingerprint(args: argparse.Namespace, root: Path) -> str | None:
         h.update(f"env:{key}={os.environ.get(key)}\n".encode())
     h.update(os.path.abspath(context).encode() + b"\0" + os.path.abspath(dockerfile).encode() + b"\0" + text)
     now_ns = time.time_ns()
+    ignore = None
     try:
+        # Both are fingerprinted; the first that exists is the one the build applies.
+        applies: bytes | None = None
         for extra in (Path(f"{dockerfile}.dockerignore"), context / ".dockerignore"):
             if extra.is_file():
-                h.update(extra.read_bytes())
-        h.update(f"entries:{_digest_tree(context, h, now_ns)}".encode())
+                data = extra.read_bytes()
+                h.update(extra.name.encode() + b"\0" + data + b"\0")
+                applies = data if applies is None else applies
+        if applies is not None:
+            from pybuildkit.errors import ContextError
+
+            try:
+                ignore = _ignore_matcher(applies) or None
+            except ContextError:
+                return None  # the ordinary build reports the bad line
+        h.update(f"entries:{_digest_tree(context, h, now_ns, ignore)}".encode())
     except (_Racy, OSError):
         return None
     return h.hexdigest()
