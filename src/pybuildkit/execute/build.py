@@ -285,10 +285,11 @@ def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: 
         for layer in added:
             with store.open_blob(layer.descriptor.digest) as blob:
                 apply_layer(blob, view.merged)
-        ingest = store.open_ingest()
+        # Trusted: the layer writer hashes the compressed bytes as it writes them.
+        ingest = store.blobs.open_ingest(trusted=True)
         try:
             info = view.write_layer(ingest, compression=options.compression, source_date_epoch=options.source_date_epoch)
-            descriptor = ingest.commit(info.digest, media_type=info.media_type)
+            descriptor = ingest.commit(info.digest, media_type=info.media_type, expected_size=info.size)
         except BaseException:
             ingest.abort()
             raise

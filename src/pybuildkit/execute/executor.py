@@ -548,12 +548,13 @@ class Executor:
                     self._run_file(op, view.merged, results, user_root)
                 except OSError as exc:  # a full disk, a read-only store: the step's error, not a crash
                     raise _file_failure(exc, view.merged) from None
-            ingest = self.store.open_ingest()
+            # Trusted: the layer writer hashes the compressed bytes as it writes them.
+            ingest = self.store.blobs.open_ingest(trusted=True)
             try:
                 info, _snap = self.snapshots.commit(
                     view, parent.chain, ingest, compression=self.options.compression, source_date_epoch=self.options.source_date_epoch
                 )
-                descriptor = ingest.commit(info.digest, media_type=info.media_type)
+                descriptor = ingest.commit(info.digest, media_type=info.media_type, expected_size=info.size)
             except BaseException:
                 ingest.abort()
                 raise

@@ -100,3 +100,29 @@ def test_read_blob_size_limit(store: Store) -> None:
     desc = store.put_bytes(b"x" * 100)
     with pytest.raises(ImageError, match="larger"):
         store.read_blob(desc.digest, max_size=10)
+
+
+def test_trusted_ingest_commits_under_the_writers_digest(store: Store) -> None:
+    with store.blobs.open_ingest(trusted=True) as ingest:
+        ingest.write(b"layer bytes")
+        with pytest.raises(StoreError, match="trusted"):
+            _ = ingest.digest
+        desc = ingest.commit(sha256_digest(b"layer bytes"), media_type="x", expected_size=11)
+    assert desc.digest == sha256_digest(b"layer bytes") and desc.size == 11
+    assert store.blob_path(desc.digest).read_bytes() == b"layer bytes"
+    assert _leftovers(store) == []
+
+
+@pytest.mark.parametrize(
+    ("digest", "size", "error"),
+    [(None, None, StoreError), ("sha256:nothex", None, ImageError), (sha256_digest(b"abc"), 4, ImageError)],
+)
+def test_trusted_ingest_refuses_without_a_sound_digest(store: Store, digest: str | None, size: int | None, error: type) -> None:
+    ingest = store.blobs.open_ingest(trusted=True)
+    ingest.write(b"abc")
+    with pytest.raises(error):
+        try:
+            ingest.commit(digest, expected_size=size)
+        finally:
+            ingest.abort()
+    assert list(store.blobs.iter_digests()) == [] and _leftovers(store) == []
