@@ -148,14 +148,16 @@ def test_killed_exports_never_leave_a_partial_archive(crash_context: Builder, tm
     whole = timed(pybuild(b.root, "build", "--build-arg", "N=x", "--output", f"type=oci,dest={dest}", str(b.context)))
     dest.unlink()
     kills = finished = 0
-    for _ in range(12):
+    latest = 0.9 * whole
+    for _ in range(20):
         if kills >= 6:
             break
         argv = pybuild(b.root, "build", "--build-arg", "N=x", "--output", f"type=oci,dest={dest}", str(b.context))
-        if run_and_kill(argv, rng.uniform(0.3, 0.9 * whole)):
+        if run_and_kill(argv, rng.uniform(min(0.3, latest / 2), latest)):
             kills += 1
         else:
             finished += 1
+            latest *= 0.7  # a build that beat the kill: aim earlier next time
         if dest.exists():  # only ever a whole archive: written beside, renamed into place
             with tarfile.open(dest) as tar:
                 names = tar.getnames()
@@ -191,13 +193,17 @@ def test_killed_pulls_leave_a_sound_store(tmp_path: Path, registry: RegistryServ
         store.remove_image(name, force=True)
         store.gc(grace_seconds=0)
     kills = finished = 0
-    for _ in range(12):
+    latest = 0.9 * whole
+    for _ in range(20):
         if kills >= 6:
             break
-        if run_and_kill(pybuild(root, "pull", "-q", name), rng.uniform(0.3, 0.9 * whole), env):
+        # On a quiet machine a warm pull can finish sooner than the first, timed one: aim earlier
+        # after every pull that finished, so the kills keep landing inside the transfer.
+        if run_and_kill(pybuild(root, "pull", "-q", name), rng.uniform(min(0.3, latest / 2), latest), env):
             kills += 1
         else:
             finished += 1
+            latest *= 0.7
             with Store(root) as store:
                 store.remove_image(name, force=True)
                 store.gc(grace_seconds=0)

@@ -96,6 +96,8 @@ def _ignore_matcher(data: bytes) -> Any:
 
 def fingerprint(args: argparse.Namespace, root: Path) -> str | None:
     """The digest of everything this build reads, or None when the fast path must not be used."""
+    if os.environ.get("PYBUILDKIT_NO_FASTPATH", "") not in ("", "0"):
+        return None
     if any(getattr(args, name, None) for name in _NEEDS_FULL_BUILD) or args.progress == "json":
         return None
     if getattr(args, "call", "build") != "build" or getattr(args, "check", False) or args.file == "-":
