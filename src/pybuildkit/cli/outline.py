@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pybuildkit.checks import BaseImage, BaseLookup, CheckResult, Outline, Target
+    from pybuildkit.checks import BaseLookup, CheckResult, Outline, Target
     from pybuildkit.errors import DockerfileError
 
 __all__ = [

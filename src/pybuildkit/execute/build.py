@@ -281,7 +281,7 @@ def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: 
     if len(added) <= 1:
         return result
     base_result = attrs.evolve(result, layers=result.layers[:base])
-    with snapshots.active(executor._lowers(base_result)) as view:
+    with snapshots.active(executor.lowers(base_result)) as view:
         for layer in added:
             with store.open_blob(layer.descriptor.digest) as blob:
                 apply_layer(blob, view.merged)
@@ -301,8 +301,8 @@ def _squash(store: Store, snapshots: Snapshots, options: ExecOptions, executor: 
     return attrs.evolve(result, layers=result.layers[:base] + (LayerRef(descriptor=descriptor, diff_id=info.diff_id),), history=tuple(history))
 
 
-def _rootfs(snapshots: Snapshots, executor: Executor, result: StepResult, dest: Path) -> None:
-    flatten(executor._lowers(result), dest)
+def _rootfs(executor: Executor, result: StepResult, dest: Path) -> None:
+    flatten(executor.lowers(result), dest)
 
 
 def _write_outputs(store: Store, snapshots: Snapshots, executor: Executor, result: StepResult, digest: str, options: BuildOptions) -> None:
@@ -338,7 +338,7 @@ def _write_output(store: Store, snapshots: Snapshots, executor: Executor, result
         dest.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
         try:
-            _rootfs(snapshots, executor, result, work)
+            _rootfs(executor, result, work)
             os.chmod(work, 0o755)
             if dest.exists():
                 shutil.rmtree(dest)
@@ -349,7 +349,7 @@ def _write_output(store: Store, snapshots: Snapshots, executor: Executor, result
     elif out.type == "tar":
         assert dest is not None
         with tempfile.TemporaryDirectory(prefix=snapshots.scratch_prefix("output"), dir=snapshots.root / "tmp") as tmp:
-            _rootfs(snapshots, executor, result, Path(tmp))
+            _rootfs(executor, result, Path(tmp))
             with atomic_writer(dest) as f:
                 write_tree_layer(tmp, f, compression="none")
     elif out.type in ("image", "registry"):

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from pybuildkit.cache.keys import KeyInputs, cache_key, explain_miss
-from pybuildkit.errors import BuildError, ExecError, PybuildkitError, Span, UsageError
+from pybuildkit.errors import BuildError, ExecError, PybuildkitError
 from pybuildkit.execute import events as ev
 from pybuildkit.execute.report import BuildReport, StepRecord, critical_path
 from pybuildkit.execute.resolver import StoreResolver, resolve_stored_image
@@ -153,7 +153,7 @@ class Executor:
         self._records: list[StepRecord] = []
         self._key_inputs: dict[str, KeyInputs] = {}
         self._mismatches: list[str] = []
-        self._context_hasher: Any = None
+        self._ignore_matcher: Any = None
         self._checksummer: Any = None
         self._scratch: Path | None = None
         self._hash_lock = threading.Lock()
@@ -322,7 +322,7 @@ class Executor:
         inputs = {
             f"input{i}": results[name].key for i, name in enumerate(op.inputs) if i > 0 and name in results and name != CONTEXT_ID
         }
-        content = self._content_digests(plan, op, results)
+        content = self._content_digests(op)
         fields = op.key_fields()
         if isinstance(op, ExecOp) and op.build_args:
             fields["build_args"] = dict(op.build_args)
@@ -379,7 +379,7 @@ class Executor:
         history = parent.history + (op.history(created),)
         return StepResult(key=key, layers=parent.layers + (layer,), history=history, image=op.config), False, reason
 
-    def _content_digests(self, plan: BuildPlan, op: ExecOp | FileOp, results: Mapping[str, StepResult]) -> dict[str, str]:
+    def _content_digests(self, op: ExecOp | FileOp) -> dict[str, str]:
         """Digests of the context files a COPY/ADD (or a context bind mount) reads."""
         if isinstance(op, ExecOp):
             return self._mount_digests(op)
@@ -514,15 +514,16 @@ class Executor:
 
     def _ignore(self) -> Any:
         with self._lock:
-            if self._context_hasher is None:
+            if self._ignore_matcher is None:
                 from pybuildkit.context import load_ignore
 
-                self._context_hasher = load_ignore(self.options.context_dir, self.options.dockerfile)
-            return self._context_hasher
+                self._ignore_matcher = load_ignore(self.options.context_dir, self.options.dockerfile)
+            return self._ignore_matcher
 
     # -- execution of a miss --------------------------------------------------------------------
 
-    def _lowers(self, result: StepResult) -> list[Path]:
+    def lowers(self, result: StepResult) -> list[Path]:
+        """The overlay lowerdirs of `result`'s layer stack, unpacking any layer not yet a snapshot."""
         chain = self.snapshots.ensure([l.diff_id for l in result.layers], self._open_layer(result))
         return self.snapshots.lowerdirs(chain)
 
@@ -534,7 +535,7 @@ class Executor:
         self, plan: BuildPlan, op: ExecOp | FileOp, parent: StepResult, results: Mapping[str, StepResult], step: ev.Step | None
     ) -> LayerRef:
         link = isinstance(op, FileOp) and op.link
-        lowers = [] if link else self._lowers(parent)
+        lowers = [] if link else self.lowers(parent)
         with contextlib.ExitStack() as stack:
             view = stack.enter_context(self.snapshots.active(lowers))
             if isinstance(op, ExecOp):
@@ -543,7 +544,7 @@ class Executor:
                 user_root = None
                 if link and op.chown:
                     # --link copies onto nothing, but --chown names come from the stage's /etc.
-                    user_root = stack.enter_context(self.snapshots.active(self._lowers(parent))).merged
+                    user_root = stack.enter_context(self.snapshots.active(self.lowers(parent))).merged
                 try:
                     self._run_file(op, view.merged, results, user_root)
                 except OSError as exc:  # a full disk, a read-only store: the step's error, not a crash
@@ -582,7 +583,7 @@ class Executor:
                 apply_copy(spec, dest_root=rootfs)
                 continue
             source = results[input_id]
-            with self.snapshots.active(self._lowers(source)) as src_view:
+            with self.snapshots.active(self.lowers(source)) as src_view:
                 spec = self._copy_spec(op, src_view.merged, from_context=False, sources=paths, inline=inline, user_root=user_root)
                 apply_copy(spec, dest_root=rootfs)
 

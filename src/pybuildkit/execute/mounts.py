@@ -81,7 +81,7 @@ class MountSet:
         if input_id is None or input_id == CONTEXT_ID:
             return self.executor.options.context_dir
         result = self.results[input_id]
-        lowers = self.executor._lowers(result)
+        lowers = self.executor.lowers(result)
         view = self._stack.enter_context(self.executor.snapshots.active(lowers))
         return view.merged
 
