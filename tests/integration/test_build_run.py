@@ -95,8 +95,8 @@ def test_changed_build_arg_misses_from_its_first_use(builder: Builder) -> None:
     builder.build(dockerfile)
     again = builder.build(dockerfile, build_args={"V": "2"})
     assert again.cached == ["RUN echo before"]
-    assert again.ran == ["RUN echo uses $V", "RUN echo after"]
-    assert "V" in again.reasons()["RUN echo uses $V"]
+    assert again.ran == ["RUN echo uses 2", "RUN echo after"]  # BuildKit names steps with ARGs expanded
+    assert "V" in again.reasons()["RUN echo uses 2"]
 
 
 def test_moving_a_comment_invalidates_nothing(builder: Builder) -> None:

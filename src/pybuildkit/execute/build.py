@@ -137,7 +137,6 @@ def _build_in(
     exec_options = ExecOptions(
         context_dir=options.context.resolve(),
         dockerfile=Path(path) if options.dockerfile_text is None else None,
-        source=text,
         no_cache=options.no_cache,
         no_cache_stages=frozenset(s.lower() for s in options.no_cache_filter),
         compression=_layer_compression(options),

@@ -68,7 +68,6 @@ class ExecOptions:
     hostname: str = "buildkitsandbox"
     checksum_mode: str = "full"
     dockerfile: Path | None = None
-    source: str = ""
     previous_steps: Mapping[str, KeyInputs] = attrs.field(factory=dict)
     verify_cache: bool = False
     load_manifest: Callable[[str], dict[str, str] | None] | None = None
@@ -231,9 +230,8 @@ class Executor:
         steps: dict[str, ev.Step] = {}
         for stage in plan.stages:
             shown = [op for op in stage.ops if _is_step(op, stage)]
-            lines = self.options.source.splitlines()
             for i, op in enumerate(shown, 1):
-                name = _step_name(op, lines)
+                name = _step_name(op)
                 steps[op.id] = ev.Step(
                     id=f"{stage.name}/{i}", stage=stage.name, index=i, total=len(shown), name=name,
                     line=op.span.line if op.span else None,
@@ -668,17 +666,11 @@ def _is_step(op: Op, stage: StagePlan) -> bool:
     return isinstance(op, SourceOp) and op is stage.ops[0]
 
 
-def _step_name(op: Op, lines: Sequence[str]) -> str:
-    """The instruction as the user wrote it (continuations joined), as BuildKit names steps."""
+def _step_name(op: Op) -> str:
+    """The step's name as BuildKit shows it: the planner's display text (set variables expanded)."""
     if isinstance(op, SourceOp):
         return f"FROM {op.ref or 'scratch'}"
-    if op.span is not None and 1 <= op.span.line <= len(lines):
-        end = min(op.span.end_line or op.span.line, len(lines))
-        text = " ".join(line.strip().rstrip("\\").strip() for line in lines[op.span.line - 1 : end])
-        keyword = text.split(None, 1)[0].upper() if text else ""
-        if keyword in ("RUN", "COPY", "ADD", "WORKDIR"):
-            return " ".join([keyword, *text.split(None, 1)[1:]])
-    return op.created_by.removesuffix(" # buildkit")
+    return op.display or op.created_by.removesuffix(" # buildkit")
 
 
 def _display_command(op: ExecOp) -> str:
